@@ -94,7 +94,8 @@ struct Node {
   BackwardFn<T> backward;      // empty for leaves
   std::shared_ptr<Node> grad;  // accumulated dL/d(this), for leaves (and retain_grad)
 
-  bool is_leaf() const { return op == "leaf"; }
+  // A leaf has no backward: created by the user, or computed when no gradient was needed.
+  bool is_leaf() const { return !backward && !freed; }
   ~Node();  // iterative: a 100,000-op chain must not overflow the stack
 };
 

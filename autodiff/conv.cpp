@@ -1,0 +1,256 @@
+// 2-D convolution (NCHW) by im2col + one GEMM over the whole batch, and its two adjoints.
+//
+//   conv2d:             Y = W · cols(X)            [O, N·Ho·Wo] = [O, C·kh·kw] · [C·kh·kw, N·Ho·Wo]
+//   conv_transpose2d:   X = col2im(Wᵀ · Y)         the adjoint of conv2d in X
+//   conv2d_weight_grad: dW = G · cols(X)ᵀ          the adjoint of conv2d in W
+// The three are closed under differentiation, so double backward works through convolutions.
+#include <cstring>
+
+#include "autodiff/blas.hpp"
+#include "autodiff/internal.hpp"
+
+namespace ad {
+
+using detail::Grads;
+using detail::require_defined;
+
+namespace {
+
+struct Geometry {
+  std::size_t n, c, h, w;      // input (of the forward convolution)
+  std::size_t o, kh, kw;       // output channels, kernel
+  std::size_t stride, pad;
+  std::size_t ho, wo;          // output of the forward convolution
+  std::size_t patch() const { return c * kh * kw; }
+  std::size_t positions() const { return n * ho * wo; }
+};
+
+// Output size of a convolution along one axis, or an error.
+std::size_t conv_out(const char* op, std::size_t in, std::size_t k, std::size_t stride, std::size_t pad, const Shape& xs,
+                     const Shape& ws) {
+  if (stride == 0) detail::fail(op, ": stride must be at least 1");
+  if (in + 2 * pad < k)
+    detail::fail(op, ": input ", shape_str(xs), " with padding ", pad, " is smaller than the kernel of ", shape_str(ws));
+  return (in + 2 * pad - k) / stride + 1;
+}
+
+// cols[(c·kh + i)·kw + j, (n·Ho + y)·Wo + x] = X[n, c, y·s − p + i, x·s − p + j] (0 outside).
+template <class T>
+void im2col(const Geometry& g, const T* x, T* cols) {
+  const std::size_t P = g.positions();
+  for (std::size_t c = 0; c < g.c; ++c)
+    for (std::size_t i = 0; i < g.kh; ++i)
+      for (std::size_t j = 0; j < g.kw; ++j) {
+        T* row = cols + ((c * g.kh + i) * g.kw + j) * P;
+        for (std::size_t n = 0; n < g.n; ++n) {
+          const T* plane = x + (n * g.c + c) * g.h * g.w;
+          for (std::size_t y = 0; y < g.ho; ++y) {
+            T* out = row + (n * g.ho + y) * g.wo;
+            const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y * g.stride + i) - static_cast<std::ptrdiff_t>(g.pad);
+            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) {
+              std::memset(out, 0, g.wo * sizeof(T));
+              continue;
+            }
+            const T* line = plane + static_cast<std::size_t>(iy) * g.w;
+            for (std::size_t xo = 0; xo < g.wo; ++xo) {
+              const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(xo * g.stride + j) - static_cast<std::ptrdiff_t>(g.pad);
+              out[xo] = (ix < 0 || ix >= static_cast<std::ptrdiff_t>(g.w)) ? T(0) : line[ix];
+            }
+          }
+        }
+      }
+}
+
+// The adjoint of im2col: X[n, c, y·s − p + i, x·s − p + j] += cols[...].
+template <class T>
+void col2im(const Geometry& g, const T* cols, T* x) {
+  const std::size_t P = g.positions();
+  std::memset(x, 0, g.n * g.c * g.h * g.w * sizeof(T));
+  for (std::size_t c = 0; c < g.c; ++c)
+    for (std::size_t i = 0; i < g.kh; ++i)
+      for (std::size_t j = 0; j < g.kw; ++j) {
+        const T* row = cols + ((c * g.kh + i) * g.kw + j) * P;
+        for (std::size_t n = 0; n < g.n; ++n) {
+          T* plane = x + (n * g.c + c) * g.h * g.w;
+          for (std::size_t y = 0; y < g.ho; ++y) {
+            const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y * g.stride + i) - static_cast<std::ptrdiff_t>(g.pad);
+            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) continue;
+            const T* in = row + (n * g.ho + y) * g.wo;
+            T* line = plane + static_cast<std::size_t>(iy) * g.w;
+            for (std::size_t xo = 0; xo < g.wo; ++xo) {
+              const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(xo * g.stride + j) - static_cast<std::ptrdiff_t>(g.pad);
+              if (ix >= 0 && ix < static_cast<std::ptrdiff_t>(g.w)) line[ix] += in[xo];
+            }
+          }
+        }
+      }
+}
+
+// [N, O, P] <-> [O, N·P]: the GEMM works on channel-major rows.
+template <class T>
+void nop_to_onp(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p) {
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + (b * n + a) * p, src + (a * o + b) * p, p * sizeof(T));
+}
+template <class T>
+void onp_to_nop(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p) {
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + (a * o + b) * p, src + (b * n + a) * p, p * sizeof(T));
+}
+
+template <class T>
+void check_4d(const char* op, const TensorT<T>& t, const char* what) {
+  require_defined(op, t, what);
+  if (t.dim() != 4) detail::fail(op, ": ", what, " must be 4-D, got ", shape_str(t.shape()));
+}
+
+// Geometry of conv2d(x, weight).
+template <class T>
+Geometry forward_geometry(const char* op, const TensorT<T>& x, const TensorT<T>& w, Conv2dOptions opt) {
+  check_4d(op, x, "input [N,C,H,W]");
+  check_4d(op, w, "weight [O,C,kh,kw]");
+  const Shape xs = x.shape(), ws = w.shape();
+  if (xs[1] != ws[1])
+    detail::fail(op, ": input ", shape_str(xs), " has ", xs[1], " channels, the weight ", shape_str(ws), " expects ", ws[1]);
+  Geometry g{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], opt.stride, opt.padding, 0, 0};
+  g.ho = conv_out(op, g.h, g.kh, opt.stride, opt.padding, xs, ws);
+  g.wo = conv_out(op, g.w, g.kw, opt.stride, opt.padding, xs, ws);
+  return g;
+}
+
+template <class T>
+std::size_t output_padding_for(std::size_t in, std::size_t out, std::size_t k, Conv2dOptions opt) {
+  return in + 2 * opt.padding - k - (out - 1) * opt.stride;
+}
+
+}  // namespace
+
+template <class T>
+TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, Conv2dOptions opt) {
+  const Geometry g = forward_geometry("conv2d", x, weight, opt);
+  xt::xarray<T> cols = xt::xarray<T>::from_shape({g.patch(), g.positions()});
+  im2col(g, x.data(), cols.data());
+  xt::xarray<T> y_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
+  blas::gemm<T>(false, false, g.o, g.positions(), g.patch(), T(1), weight.data(), g.patch(), cols.data(), g.positions(),
+                T(0), y_onp.data(), g.positions());
+  xt::xarray<T> y = xt::xarray<T>::from_shape({g.n, g.o, g.ho, g.wo});
+  onp_to_nop(y_onp.data(), y.data(), g.n, g.o, g.ho * g.wo);
+  return make_result<T>(std::move(y), "conv2d", {x, weight}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+    TensorT<T> dx, dw;
+    if (c.needs[0])
+      dx = conv_transpose2d(c.grad, c.inputs[1], opt, output_padding_for<T>(g.h, g.ho, g.kh, opt),
+                            output_padding_for<T>(g.w, g.wo, g.kw, opt));
+    if (c.needs[1]) dw = conv2d_weight_grad(c.inputs[0], c.grad, g.kh, g.kw, opt);
+    return {dx, dw};
+  });
+}
+
+template <class T>
+TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2dOptions opt, std::size_t output_padding) {
+  return conv_transpose2d(y, weight, opt, output_padding, output_padding);
+}
+
+template <class T>
+TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2dOptions opt, std::size_t output_padding_h,
+                            std::size_t output_padding_w) {
+  const char* op = "conv_transpose2d";
+  check_4d(op, y, "input [N,O,Ho,Wo]");
+  check_4d(op, weight, "weight [O,C,kh,kw]");
+  const Shape ys = y.shape(), ws = weight.shape();
+  if (ys[1] != ws[0])
+    detail::fail(op, ": input ", shape_str(ys), " has ", ys[1], " channels, the weight ", shape_str(ws), " expects ", ws[0]);
+  if (opt.stride == 0) detail::fail(op, ": stride must be at least 1");
+  if (output_padding_h >= opt.stride || output_padding_w >= opt.stride)
+    detail::fail(op, ": output_padding ", std::max(output_padding_h, output_padding_w), " must be smaller than the stride ",
+                 opt.stride);
+  auto out_size = [&](std::size_t in, std::size_t k, std::size_t output_padding) -> std::size_t {
+    const std::size_t full = (in - 1) * opt.stride + k + output_padding;
+    if (in == 0 || full <= 2 * opt.padding)
+      detail::fail(op, ": input ", shape_str(ys), " with weight ", shape_str(ws), " and padding ", opt.padding,
+                   " gives an empty output");
+    return full - 2 * opt.padding;
+  };
+  Geometry g{ys[0], ws[1], out_size(ys[2], ws[2], output_padding_h),
+             out_size(ys[3], ws[3], output_padding_w), ws[0], ws[2], ws[3], opt.stride, opt.padding,
+             ys[2], ys[3]};
+  xt::xarray<T> y_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
+  nop_to_onp(y.data(), y_onp.data(), g.n, g.o, g.ho * g.wo);
+  xt::xarray<T> cols = xt::xarray<T>::from_shape({g.patch(), g.positions()});
+  blas::gemm<T>(true, false, g.patch(), g.positions(), g.o, T(1), weight.data(), g.patch(), y_onp.data(), g.positions(),
+                T(0), cols.data(), g.positions());
+  xt::xarray<T> x = xt::xarray<T>::from_shape({g.n, g.c, g.h, g.w});
+  col2im(g, cols.data(), x.data());
+  return make_result<T>(std::move(x), op, {y, weight}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+    TensorT<T> dy, dw;
+    if (c.needs[0]) dy = conv2d(c.grad, c.inputs[1], opt);
+    if (c.needs[1]) dw = conv2d_weight_grad(c.grad, c.inputs[0], g.kh, g.kw, opt);
+    return {dy, dw};
+  });
+}
+
+template <class T>
+TensorT<T> conv2d_weight_grad(const TensorT<T>& x, const TensorT<T>& grad_y, std::size_t kh, std::size_t kw,
+                              Conv2dOptions opt) {
+  const char* op = "conv2d_weight_grad";
+  check_4d(op, x, "input [N,C,H,W]");
+  check_4d(op, grad_y, "output gradient [N,O,Ho,Wo]");
+  const Shape xs = x.shape(), gs = grad_y.shape();
+  const Shape ws{gs[1], xs[1], kh, kw};
+  Geometry g{xs[0], xs[1], xs[2], xs[3], gs[1], kh, kw, opt.stride, opt.padding, 0, 0};
+  g.ho = conv_out(op, g.h, kh, opt.stride, opt.padding, xs, ws);
+  g.wo = conv_out(op, g.w, kw, opt.stride, opt.padding, xs, ws);
+  if (gs[0] != xs[0] || gs[2] != g.ho || gs[3] != g.wo)
+    detail::fail(op, ": output gradient ", shape_str(gs), " does not match input ", shape_str(xs), " and kernel ", kh,
+                 "x", kw, " (expected [", xs[0], ",", gs[1], ",", g.ho, ",", g.wo, "])");
+  xt::xarray<T> cols = xt::xarray<T>::from_shape({g.patch(), g.positions()});
+  im2col(g, x.data(), cols.data());
+  xt::xarray<T> g_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
+  nop_to_onp(grad_y.data(), g_onp.data(), g.n, g.o, g.ho * g.wo);
+  xt::xarray<T> dw = xt::xarray<T>::from_shape(ws);
+  blas::gemm<T>(false, true, g.o, g.patch(), g.positions(), T(1), g_onp.data(), g.positions(), cols.data(), g.positions(),
+                T(0), dw.data(), g.patch());
+  return make_result<T>(std::move(dw), op, {x, grad_y}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+    // <dW(x, gy), H> = <gy, conv2d(x, H)> = <conv_transpose2d(gy, H), x>
+    TensorT<T> dx, dgy;
+    if (c.needs[0])
+      dx = conv_transpose2d(c.inputs[1], c.grad, opt, output_padding_for<T>(g.h, g.ho, g.kh, opt),
+                            output_padding_for<T>(g.w, g.wo, g.kw, opt));
+    if (c.needs[1]) dgy = conv2d(c.inputs[0], c.grad, opt);
+    return {dx, dgy};
+  });
+}
+
+namespace {
+template <class T>
+TensorT<T> add_channel_bias(const char* op, const TensorT<T>& y, const TensorT<T>& bias) {
+  require_defined(op, bias, "bias");
+  const std::size_t channels = y.size(1);
+  if (bias.shape() != Shape{channels})
+    detail::fail(op, ": bias ", shape_str(bias.shape()), " does not match the ", channels, " output channels");
+  return add(y, reshape(bias, {1, channels, 1, 1}));
+}
+}  // namespace
+
+template <class T>
+TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>& bias, Conv2dOptions opt) {
+  return add_channel_bias("conv2d", conv2d(x, weight, opt), bias);
+}
+
+template <class T>
+TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, const TensorT<T>& bias, Conv2dOptions opt,
+                            std::size_t output_padding) {
+  return add_channel_bias("conv_transpose2d", conv_transpose2d(y, weight, opt, output_padding), bias);
+}
+
+#define AD_CONV(T)                                                                                                 \
+  template TensorT<T> conv2d(const TensorT<T>&, const TensorT<T>&, Conv2dOptions);                                 \
+  template TensorT<T> conv2d(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&, Conv2dOptions);              \
+  template TensorT<T> conv_transpose2d(const TensorT<T>&, const TensorT<T>&, Conv2dOptions, std::size_t);          \
+  template TensorT<T> conv_transpose2d(const TensorT<T>&, const TensorT<T>&, Conv2dOptions, std::size_t, std::size_t); \
+  template TensorT<T> conv_transpose2d(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&, Conv2dOptions,     \
+                                       std::size_t);                                                               \
+  template TensorT<T> conv2d_weight_grad(const TensorT<T>&, const TensorT<T>&, std::size_t, std::size_t,           \
+                                         Conv2dOptions);
+AD_INSTANTIATE(AD_CONV)
+
+}  // namespace ad

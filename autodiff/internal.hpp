@@ -1,0 +1,48 @@
+// Helpers shared by the op implementations (not part of the public API).
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autodiff/ops.hpp"
+
+namespace ad::detail {
+
+template <class... Parts>
+[[noreturn]] void fail(const Parts&... parts) {
+  std::ostringstream os;
+  (os << ... << parts);
+  throw Error(os.str());
+}
+
+template <class T>
+void require_defined(const char* op, const TensorT<T>& t, const char* what = "input") {
+  if (!t.defined()) fail(op, ": ", what, " is an undefined tensor");
+}
+
+// NumPy broadcasting of two shapes, or an error naming the op and both shapes.
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+
+// A constant tensor (no gradient) from an evaluated array.
+template <class T>
+TensorT<T> constant(xt::xarray<T>&& v) {
+  return TensorT<T>(std::move(v), false);
+}
+
+// t itself when it needs no gradient, else a detached copy: masks are constants in backward.
+template <class T>
+TensorT<T> as_constant(const TensorT<T>& t) {
+  return t.requires_grad() ? t.detach() : t;
+}
+
+template <class T>
+using Grads = std::vector<TensorT<T>>;
+
+}  // namespace ad::detail
+
+// Explicit instantiation for the two precisions.
+#define AD_INSTANTIATE(MACRO) \
+  MACRO(float)                \
+  MACRO(double)

@@ -1,0 +1,86 @@
+// Matrix products through OpenBLAS: C = op(A)·op(B), op = identity or transpose, no transposed copies.
+#include <cblas.h>
+
+#include "autodiff/blas.hpp"
+#include "autodiff/internal.hpp"
+
+namespace ad {
+
+using detail::Grads;
+using detail::require_defined;
+
+namespace blas {
+// Row-major C[m,n] = alpha·op(A)·op(B) + beta·C; lda/ldb are the row lengths of A and B as stored.
+template <>
+void gemm<float>(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                 std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
+              c, static_cast<int>(ldc));
+}
+template <>
+void gemm<double>(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+                  std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
+              c, static_cast<int>(ldc));
+}
+
+std::string config() { return openblas_get_config(); }
+int num_threads() { return openblas_get_num_threads(); }
+void set_num_threads(int n) { openblas_set_num_threads(n); }
+}  // namespace blas
+
+// Gradients of C = op(A)·op(B) with upstream G, each again a product (so they can be differentiated):
+//   C = A·B:   dA = G·Bᵀ,    dB = Aᵀ·G
+//   C = A·Bᵀ:  dA = G·B,     dB = Gᵀ·A
+//   C = Aᵀ·B:  dA = B·Gᵀ,    dB = A·G
+//   C = Aᵀ·Bᵀ: dA = Bᵀ·Gᵀ,   dB = Gᵀ·Aᵀ
+template <class T>
+TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b, bool ta, bool tb) {
+  require_defined("matmul", a, "first input");
+  require_defined("matmul", b, "second input");
+  const char* ma = ta ? "ᵀ" : "";
+  const char* mb = tb ? "ᵀ" : "";
+  if (a.dim() != 2 || b.dim() != 2)
+    detail::fail("matmul: ", shape_str(a.shape()), ma, " x ", shape_str(b.shape()), mb, ": both inputs must be 2-D");
+  const std::size_t m = ta ? a.size(1) : a.size(0), k = ta ? a.size(0) : a.size(1);
+  const std::size_t kb = tb ? b.size(1) : b.size(0), n = tb ? b.size(0) : b.size(1);
+  if (k != kb)
+    detail::fail("matmul: ", shape_str(a.shape()), ma, " x ", shape_str(b.shape()), mb, ": inner dimensions ", k,
+                 " and ", kb, " differ");
+  xt::xarray<T> v = xt::xarray<T>::from_shape({m, n});
+  if (k == 0) v.fill(T(0));
+  else if (m > 0 && n > 0) blas::gemm<T>(ta, tb, m, n, k, T(1), a.data(), a.size(1), b.data(), b.size(1), T(0), v.data(), n);
+  return make_result<T>(std::move(v), "matmul", {a, b}, [ta, tb](const BackwardArgs<T>& c) -> Grads<T> {
+    const auto& [A, B] = std::tie(c.inputs[0], c.inputs[1]);
+    const TensorT<T>& G = c.grad;
+    TensorT<T> dA, dB;
+    if (!ta && !tb) {
+      if (c.needs[0]) dA = matmul(G, B, false, true);
+      if (c.needs[1]) dB = matmul(A, G, true, false);
+    } else if (!ta && tb) {
+      if (c.needs[0]) dA = matmul(G, B, false, false);
+      if (c.needs[1]) dB = matmul(G, A, true, false);
+    } else if (ta && !tb) {
+      if (c.needs[0]) dA = matmul(B, G, false, true);
+      if (c.needs[1]) dB = matmul(A, G, false, false);
+    } else {
+      if (c.needs[0]) dA = matmul(B, G, true, true);
+      if (c.needs[1]) dB = matmul(G, A, true, true);
+    }
+    return {dA, dB};
+  });
+}
+
+template <class T>
+TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b) {
+  return matmul(a, b, false, false);
+}
+
+#define AD_LINALG(T)                                                           \
+  template TensorT<T> matmul(const TensorT<T>&, const TensorT<T>&);            \
+  template TensorT<T> matmul(const TensorT<T>&, const TensorT<T>&, bool, bool);
+AD_INSTANTIATE(AD_LINALG)
+
+}  // namespace ad

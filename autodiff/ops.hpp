@@ -1,0 +1,141 @@
+// The differentiable ops. Each is its forward computation plus a backward written with these same ops
+// (so gradients are differentiable). Binary elementwise ops broadcast like NumPy.
+// Every op validates its inputs and throws ad::Error naming the op and the shapes.
+#pragma once
+
+#include <cstdint>
+#include <random>
+
+#include "autodiff/tensor.hpp"
+
+namespace ad {
+
+// ---- elementwise, broadcasting ---------------------------------------------------------------------
+template <class T> TensorT<T> add(const TensorT<T>& a, const TensorT<T>& b);
+template <class T> TensorT<T> sub(const TensorT<T>& a, const TensorT<T>& b);
+template <class T> TensorT<T> mul(const TensorT<T>& a, const TensorT<T>& b);
+template <class T> TensorT<T> div(const TensorT<T>& a, const TensorT<T>& b);
+template <class T> TensorT<T> add(const TensorT<T>& a, T s);  // a + s
+template <class T> TensorT<T> mul(const TensorT<T>& a, T s);  // a · s
+template <class T> TensorT<T> rsub(T s, const TensorT<T>& a);  // s − a
+template <class T> TensorT<T> neg(const TensorT<T>& a);
+template <class T> TensorT<T> pow(const TensorT<T>& a, T p);  // a^p, p a constant
+template <class T> TensorT<T> exp(const TensorT<T>& a);
+template <class T> TensorT<T> log(const TensorT<T>& a);
+template <class T> TensorT<T> sqrt(const TensorT<T>& a);
+template <class T> TensorT<T> abs(const TensorT<T>& a);
+template <class T> TensorT<T> square(const TensorT<T>& a);
+template <class T> TensorT<T> clamp(const TensorT<T>& a, T lo, T hi);  // gradient 0 where clamped
+template <class T> TensorT<T> sigmoid(const TensorT<T>& a);
+template <class T> TensorT<T> tanh(const TensorT<T>& a);
+template <class T> TensorT<T> relu(const TensorT<T>& a);
+template <class T> TensorT<T> leaky_relu(const TensorT<T>& a, T negative_slope = T(0.01));
+template <class T> TensorT<T> softplus(const TensorT<T>& a);  // log(1 + e^a), stable
+
+// mask is a constant of 0s and 1s (it gets no gradient); both broadcast.
+template <class T> TensorT<T> masked_mul(const TensorT<T>& a, const TensorT<T>& mask);
+// where(mask, a, b) = mask ? a : b elementwise, broadcasting all three.
+template <class T> TensorT<T> where(const TensorT<T>& mask, const TensorT<T>& a, const TensorT<T>& b);
+
+// ---- matrix products (OpenBLAS) ------------------------------------------------------------------
+template <class T> TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b);  // [m,k]·[k,n]
+// op(a)·op(b) with op = transpose where asked, without materialising the transposes.
+template <class T> TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b, bool transpose_a, bool transpose_b);
+
+// ---- shapes ---------------------------------------------------------------------------------------
+template <class T> TensorT<T> transpose(const TensorT<T>& a);  // 2-D
+template <class T> TensorT<T> permute(const TensorT<T>& a, const std::vector<std::size_t>& axes);
+template <class T> TensorT<T> reshape(const TensorT<T>& a, const Shape& shape);
+template <class T> TensorT<T> flatten(const TensorT<T>& a, std::size_t start_axis = 1);  // [N,...] -> [N, rest]
+template <class T> TensorT<T> broadcast_to(const TensorT<T>& a, const Shape& shape);
+// Sum a broadcast result back to `shape` (the adjoint of broadcast_to).
+template <class T> TensorT<T> sum_to(const TensorT<T>& a, const Shape& shape);
+// Rows a[indices[0]], a[indices[1]], ... along axis 0 (the batch gather).
+template <class T> TensorT<T> index_select(const TensorT<T>& a, const std::vector<std::size_t>& indices);
+// zeros(shape) with src's rows added at `indices` (the adjoint of index_select).
+template <class T> TensorT<T> index_add(const Shape& shape, const std::vector<std::size_t>& indices, const TensorT<T>& src);
+// a[..., start:end, ...] along one axis.
+template <class T> TensorT<T> slice(const TensorT<T>& a, std::size_t axis, std::size_t start, std::size_t end);
+// zeros(shape) with src placed at start along axis (the adjoint of slice).
+template <class T> TensorT<T> unslice(const TensorT<T>& src, const Shape& shape, std::size_t axis, std::size_t start);
+template <class T> TensorT<T> concat(const std::vector<TensorT<T>>& parts, std::size_t axis);
+
+// ---- reductions -----------------------------------------------------------------------------------
+template <class T> TensorT<T> sum(const TensorT<T>& a);  // over everything, shape []
+template <class T> TensorT<T> sum(const TensorT<T>& a, const std::vector<std::size_t>& axes, bool keepdim = false);
+template <class T> TensorT<T> mean(const TensorT<T>& a);
+template <class T> TensorT<T> mean(const TensorT<T>& a, const std::vector<std::size_t>& axes, bool keepdim = false);
+// Gradient shared equally between tied maxima.
+template <class T> TensorT<T> max(const TensorT<T>& a);
+template <class T> TensorT<T> max(const TensorT<T>& a, const std::vector<std::size_t>& axes, bool keepdim = false);
+template <class T> TensorT<T> log_softmax(const TensorT<T>& a, std::size_t axis);
+template <class T> TensorT<T> softmax(const TensorT<T>& a, std::size_t axis);
+
+// ---- sparsity -------------------------------------------------------------------------------------
+// Keeps, in each row of a 2-D tensor, the k entries largest in magnitude and zeroes the rest
+// (k-sparse autoencoder); the gradient flows only through the kept units.
+template <class T> TensorT<T> topk_mask(const TensorT<T>& a, std::size_t k);
+
+// ---- convolution (NCHW), im2col + GEMM -------------------------------------------------------------
+struct Conv2dOptions {
+  std::size_t stride = 1;
+  std::size_t padding = 0;
+};
+// x [N,C,H,W], weight [O,C,kh,kw] -> [N,O,Ho,Wo], Ho = (H + 2p − kh)/s + 1.
+template <class T> TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, Conv2dOptions opt = {});
+// The same plus a bias [O].
+template <class T> TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>& bias, Conv2dOptions opt);
+// The adjoint of conv2d in x: y [N,O,Ho,Wo], weight [O,C,kh,kw] (PyTorch's ConvTranspose2d layout [in,out,kh,kw])
+// -> [N,C,H,W], H = (Ho − 1)s − 2p + kh + output_padding.
+template <class T> TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2dOptions opt = {},
+                                               std::size_t output_padding = 0);
+template <class T> TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, const TensorT<T>& bias,
+                                               Conv2dOptions opt, std::size_t output_padding = 0);
+// With a different output padding for height and width.
+template <class T> TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2dOptions opt,
+                                               std::size_t output_padding_h, std::size_t output_padding_w);
+// dL/dweight of conv2d given x and dL/dy: [O,C,kh,kw]. Bilinear, and itself differentiable.
+template <class T> TensorT<T> conv2d_weight_grad(const TensorT<T>& x, const TensorT<T>& grad_y, std::size_t kh,
+                                                 std::size_t kw, Conv2dOptions opt);
+
+// ---- random sampling from a seeded generator (constants: no gradient) -----------------------------
+// One seed drives all randomness; there is no hidden global generator.
+class Generator {
+ public:
+  explicit Generator(std::uint64_t seed = 0) : engine_(seed) {}
+  void seed(std::uint64_t s) { engine_.seed(s); have_spare_ = false; }
+  double uniform();  // [0, 1), 53 random bits
+  double normal();   // N(0, 1), Box–Muller (the same numbers on every platform)
+  std::uint64_t next_u64() { return engine_(); }
+  std::size_t randint(std::size_t n);  // uniform in [0, n)
+  template <class It>
+  void shuffle(It first, It last) {  // Fisher–Yates with our own randint: portable
+    for (auto n = last - first; n > 1; --n) std::swap(first[n - 1], first[randint(static_cast<std::size_t>(n))]);
+  }
+
+ private:
+  std::mt19937_64 engine_;
+  bool have_spare_ = false;
+  double spare_ = 0.0;
+};
+
+template <class T> TensorT<T> randn(const Shape& shape, Generator& gen, T mean = T(0), T stddev = T(1));
+template <class T> TensorT<T> rand_uniform(const Shape& shape, Generator& gen, T lo = T(0), T hi = T(1));
+template <class T> TensorT<T> bernoulli(const Shape& shape, T p, Generator& gen);  // 1 with probability p
+template <class T> TensorT<T> bernoulli(const TensorT<T>& probs, Generator& gen);  // elementwise probabilities
+
+// ---- operators ------------------------------------------------------------------------------------
+template <class T> TensorT<T> operator+(const TensorT<T>& a, const TensorT<T>& b) { return add(a, b); }
+template <class T> TensorT<T> operator-(const TensorT<T>& a, const TensorT<T>& b) { return sub(a, b); }
+template <class T> TensorT<T> operator*(const TensorT<T>& a, const TensorT<T>& b) { return mul(a, b); }
+template <class T> TensorT<T> operator/(const TensorT<T>& a, const TensorT<T>& b) { return div(a, b); }
+template <class T> TensorT<T> operator-(const TensorT<T>& a) { return neg(a); }
+template <class T> TensorT<T> operator+(const TensorT<T>& a, T s) { return add(a, s); }
+template <class T> TensorT<T> operator+(T s, const TensorT<T>& a) { return add(a, s); }
+template <class T> TensorT<T> operator-(const TensorT<T>& a, T s) { return add(a, -s); }
+template <class T> TensorT<T> operator-(T s, const TensorT<T>& a) { return rsub(s, a); }
+template <class T> TensorT<T> operator*(const TensorT<T>& a, T s) { return mul(a, s); }
+template <class T> TensorT<T> operator*(T s, const TensorT<T>& a) { return mul(a, s); }
+template <class T> TensorT<T> operator/(const TensorT<T>& a, T s) { return mul(a, T(1) / s); }
+
+}  // namespace ad

@@ -1,0 +1,187 @@
+// Reductions and broadcasting: sum, mean, max, log_softmax, softmax, sum_to, broadcast_to.
+#include <algorithm>
+
+#include <xtensor/xbroadcast.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xreducer.hpp>
+#include <xtensor/xsort.hpp>
+
+#include "autodiff/internal.hpp"
+
+namespace ad {
+
+using detail::Grads;
+using detail::constant;
+using detail::require_defined;
+
+namespace {
+
+void check_axes(const char* op, const Shape& shape, const std::vector<std::size_t>& axes) {
+  std::vector<bool> seen(shape.size(), false);
+  for (auto ax : axes) {
+    if (ax >= shape.size()) detail::fail(op, ": axis ", ax, " out of range for shape ", shape_str(shape));
+    if (seen[ax]) detail::fail(op, ": axis ", ax, " given twice for shape ", shape_str(shape));
+    seen[ax] = true;
+  }
+}
+
+// The shape with the reduced axes kept as 1.
+Shape kept_shape(const Shape& shape, const std::vector<std::size_t>& axes) {
+  Shape s = shape;
+  for (auto ax : axes) s[ax] = 1;
+  return s;
+}
+
+Shape reduced_shape(const Shape& shape, const std::vector<std::size_t>& axes, bool keepdim) {
+  if (keepdim) return kept_shape(shape, axes);
+  Shape s;
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    if (std::find(axes.begin(), axes.end(), i) == axes.end()) s.push_back(shape[i]);
+  return s;
+}
+
+std::vector<std::size_t> all_axes(std::size_t n) {
+  std::vector<std::size_t> axes(n);
+  for (std::size_t i = 0; i < n; ++i) axes[i] = i;
+  return axes;
+}
+
+template <class T>
+xt::xarray<T> sum_axes(const xt::xarray<T>& a, const std::vector<std::size_t>& axes, const Shape& out_shape) {
+  xt::xarray<T> v;
+  if (axes.empty()) v = a;
+  else v = xt::sum(a, axes, xt::evaluation_strategy::immediate);
+  v.reshape(out_shape);
+  return v;
+}
+
+}  // namespace
+
+// Sum over the axes broadcasting added, back to `shape`.
+template <class T>
+TensorT<T> sum_to(const TensorT<T>& a, const Shape& shape) {
+  require_defined("sum_to", a);
+  const Shape from = a.shape();
+  if (from == shape) return a;
+  if (shape.size() > from.size() || detail::broadcast_shapes("sum_to", shape, from) != from)
+    detail::fail("sum_to: shape ", shape_str(from), " cannot be summed to ", shape_str(shape));
+  const std::size_t lead = from.size() - shape.size();
+  std::vector<std::size_t> axes;
+  for (std::size_t i = 0; i < from.size(); ++i)
+    if (i < lead || (shape[i - lead] == 1 && from[i] != 1)) axes.push_back(i);
+  xt::xarray<T> v = sum_axes(a.value(), axes, shape);
+  return make_result<T>(std::move(v), "sum_to", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
+    return {broadcast_to(c.grad, c.inputs[0].shape())};
+  });
+}
+
+template <class T>
+TensorT<T> broadcast_to(const TensorT<T>& a, const Shape& shape) {
+  require_defined("broadcast_to", a);
+  const Shape from = a.shape();
+  if (from == shape) return a;
+  if (from.size() > shape.size() || detail::broadcast_shapes("broadcast_to", from, shape) != shape)
+    detail::fail("broadcast_to: shape ", shape_str(from), " cannot be broadcast to ", shape_str(shape));
+  xt::xarray<T> v = xt::broadcast(a.value(), shape);
+  return make_result<T>(std::move(v), "broadcast_to", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
+    return {sum_to(c.grad, c.inputs[0].shape())};
+  });
+}
+
+template <class T>
+TensorT<T> sum(const TensorT<T>& a, const std::vector<std::size_t>& axes, bool keepdim) {
+  require_defined("sum", a);
+  const Shape shape = a.shape();
+  check_axes("sum", shape, axes);
+  xt::xarray<T> v = sum_axes(a.value(), axes, reduced_shape(shape, axes, keepdim));
+  return make_result<T>(std::move(v), "sum", {a}, [axes](const BackwardArgs<T>& c) -> Grads<T> {
+    const Shape in_shape = c.inputs[0].shape();
+    return {broadcast_to(reshape(c.grad, kept_shape(in_shape, axes)), in_shape)};
+  });
+}
+
+template <class T>
+TensorT<T> sum(const TensorT<T>& a) {
+  require_defined("sum", a);
+  return sum(a, all_axes(a.dim()), false);
+}
+
+template <class T>
+TensorT<T> mean(const TensorT<T>& a, const std::vector<std::size_t>& axes, bool keepdim) {
+  require_defined("mean", a);
+  check_axes("mean", a.shape(), axes);
+  std::size_t n = 1;
+  for (auto ax : axes) n *= a.size(ax);
+  if (n == 0) detail::fail("mean: no elements to average over axes of shape ", shape_str(a.shape()));
+  return mul(sum(a, axes, keepdim), T(1) / static_cast<T>(n));
+}
+
+template <class T>
+TensorT<T> mean(const TensorT<T>& a) {
+  require_defined("mean", a);
+  return mean(a, all_axes(a.dim()), false);
+}
+
+// The gradient goes to the maxima, split equally between ties.
+template <class T>
+TensorT<T> max(const TensorT<T>& a, const std::vector<std::size_t>& axes, bool keepdim) {
+  require_defined("max", a);
+  const Shape shape = a.shape();
+  check_axes("max", shape, axes);
+  if (a.numel() == 0) detail::fail("max: empty tensor of shape ", shape_str(shape));
+  xt::xarray<T> m = axes.empty() ? a.value() : xt::xarray<T>(xt::amax(a.value(), axes, xt::evaluation_strategy::immediate));
+  m.reshape(kept_shape(shape, axes));
+  xt::xarray<T> is_max = xt::cast<T>(xt::equal(a.value(), m));
+  xt::xarray<T> ties = sum_axes(is_max, axes, kept_shape(shape, axes));
+  xt::xarray<T> share = is_max / ties;
+  TensorT<T> weights = constant(std::move(share));
+  m.reshape(reduced_shape(shape, axes, keepdim));
+  return make_result<T>(std::move(m), "max", {a}, [axes, weights](const BackwardArgs<T>& c) -> Grads<T> {
+    const Shape in_shape = c.inputs[0].shape();
+    return {mul(broadcast_to(reshape(c.grad, kept_shape(in_shape, axes)), in_shape), weights)};
+  });
+}
+
+template <class T>
+TensorT<T> max(const TensorT<T>& a) {
+  require_defined("max", a);
+  return max(a, all_axes(a.dim()), false);
+}
+
+// log_softmax(a)_i = a_i − log Σ_j e^{a_j}, computed after subtracting the max (no overflow).
+// Backward: g − softmax · Σ g, with softmax = e^{output}.
+template <class T>
+TensorT<T> log_softmax(const TensorT<T>& a, std::size_t axis) {
+  require_defined("log_softmax", a);
+  const Shape shape = a.shape();
+  check_axes("log_softmax", shape, {axis});
+  const std::vector<std::size_t> axes{axis};
+  xt::xarray<T> m = xt::amax(a.value(), axes, xt::evaluation_strategy::immediate);
+  m.reshape(kept_shape(shape, axes));
+  xt::xarray<T> shifted = a.value() - m;
+  xt::xarray<T> lse = xt::log(sum_axes(xt::xarray<T>(xt::exp(shifted)), axes, kept_shape(shape, axes)));
+  xt::xarray<T> v = shifted - lse;
+  return make_result<T>(std::move(v), "log_softmax", {a}, [axis](const BackwardArgs<T>& c) -> Grads<T> {
+    return {sub(c.grad, mul(exp(c.output), sum(c.grad, {axis}, true)))};
+  });
+}
+
+template <class T>
+TensorT<T> softmax(const TensorT<T>& a, std::size_t axis) {
+  return exp(log_softmax(a, axis));
+}
+
+#define AD_REDUCE(T)                                                                        \
+  template TensorT<T> sum_to(const TensorT<T>&, const Shape&);                              \
+  template TensorT<T> broadcast_to(const TensorT<T>&, const Shape&);                        \
+  template TensorT<T> sum(const TensorT<T>&);                                               \
+  template TensorT<T> sum(const TensorT<T>&, const std::vector<std::size_t>&, bool);        \
+  template TensorT<T> mean(const TensorT<T>&);                                              \
+  template TensorT<T> mean(const TensorT<T>&, const std::vector<std::size_t>&, bool);       \
+  template TensorT<T> max(const TensorT<T>&);                                               \
+  template TensorT<T> max(const TensorT<T>&, const std::vector<std::size_t>&, bool);        \
+  template TensorT<T> log_softmax(const TensorT<T>&, std::size_t);                          \
+  template TensorT<T> softmax(const TensorT<T>&, std::size_t);
+AD_INSTANTIATE(AD_REDUCE)
+
+}  // namespace ad

@@ -1,0 +1,124 @@
+// The autodiff's matmul and conv2d cost against raw BLAS on the shapes the lessons use.
+//   bench_autodiff [--reps N] [--threads T]
+// Matmul: the MLP encoder's products forward and backward, [128,784]·[784,256] and [128,256]·[256,64]:
+// per layer one forward GEMM and two backward GEMMs (dX, dW), timed through the autodiff (graph, backward,
+// allocations) and as the same six cblas_sgemm calls on preallocated buffers.
+// Conv: conv2d forward + backward on [128,16,14,14] with 32 3×3 filters, padding 1.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "autodiff/blas.hpp"
+#include "autodiff/ops.hpp"
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+template <class F>
+double median_seconds(int reps, F&& f) {
+  f();  // warm-up
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = Clock::now();
+    f();
+    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = 50, threads = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: bench_autodiff [--reps N] [--threads T]\n");
+      return 2;
+    }
+  }
+  if (threads > 0) ad::blas::set_num_threads(threads);
+  std::printf("BLAS: %s (threads %d)\n", ad::blas::config().c_str(), ad::blas::num_threads());
+
+  ad::Generator gen(0);
+  const std::size_t B = 128;
+  const std::vector<std::pair<std::size_t, std::size_t>> layers = {{784, 256}, {256, 64}};
+
+  // ---- raw sgemm: forward Y = X·W, backward dX = G·Wᵀ, dW = Xᵀ·G, per layer -----------------------
+  std::vector<ad::Tensor> xs, ws, ys, gs, dxs, dws;
+  double flops = 0;
+  for (auto [in, out] : layers) {
+    xs.push_back(ad::randn<float>({B, in}, gen));
+    ws.push_back(ad::randn<float>({in, out}, gen, 0.f, 0.05f));
+    ys.push_back(ad::Tensor::zeros({B, out}));
+    gs.push_back(ad::randn<float>({B, out}, gen));
+    dxs.push_back(ad::Tensor::zeros({B, in}));
+    dws.push_back(ad::Tensor::zeros({in, out}));
+    flops += 3 * 2.0 * B * in * out;
+  }
+  const double raw = median_seconds(reps, [&] {
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      const auto [in, out] = layers[l];
+      ad::blas::gemm<float>(false, false, B, out, in, 1.f, xs[l].data(), in, ws[l].data(), out, 0.f, ys[l].data(), out);
+    }
+    for (std::size_t l = layers.size(); l-- > 0;) {
+      const auto [in, out] = layers[l];
+      ad::blas::gemm<float>(false, true, B, in, out, 1.f, gs[l].data(), out, ws[l].data(), out, 0.f, dxs[l].data(), in);
+      ad::blas::gemm<float>(true, false, in, out, B, 1.f, xs[l].data(), in, gs[l].data(), out, 0.f, dws[l].data(), out);
+    }
+  });
+
+  // ---- the same products through the autodiff: leaves X and W need gradients ---------------------
+  std::vector<ad::Tensor> xl, wl;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    xl.push_back(xs[l].detach().set_requires_grad(true));
+    wl.push_back(ws[l].detach().set_requires_grad(true));
+  }
+  const double autodiff = median_seconds(reps, [&] {
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      xl[l].zero_grad();
+      wl[l].zero_grad();
+      ad::matmul(xl[l], wl[l]).backward(gs[l]);
+    }
+  });
+  std::printf("matmul  [128,784]x[784,256] + [128,256]x[256,64], forward + backward (6 GEMMs, %.1f MFLOP)\n", flops / 1e6);
+  std::printf("  raw cblas_sgemm : %8.3f ms  %6.1f GFLOP/s\n", raw * 1e3, flops / raw / 1e9);
+  std::printf("  autodiff        : %8.3f ms  %6.1f GFLOP/s\n", autodiff * 1e3, flops / autodiff / 1e9);
+  std::printf("  overhead ratio  : %.3f (target <= 1.10)\n", autodiff / raw);
+
+  // ---- conv2d forward + backward -------------------------------------------------------------------
+  const ad::Tensor cx = ad::randn<float>({128, 16, 14, 14}, gen).set_requires_grad(true);
+  const ad::Tensor cw = ad::randn<float>({32, 16, 3, 3}, gen, 0.f, 0.1f).set_requires_grad(true);
+  const ad::Tensor cg = ad::randn<float>({128, 32, 14, 14}, gen);
+  const double conv_flops = 3 * 2.0 * 128 * 32 * 14 * 14 * (16 * 9);
+  const double conv = median_seconds(std::max(3, reps / 5), [&] {
+    ad::Tensor x = cx, w = cw;
+    x.zero_grad();
+    w.zero_grad();
+    ad::conv2d(x, w, {1, 1}).backward(cg);
+  });
+  // the three GEMMs of the same convolution alone, on im2col-shaped buffers
+  const std::size_t P = 128 * 14 * 14, K = 16 * 9, O = 32;
+  std::vector<float> cols(K * P, 0.5f), y(O * P), dcols(K * P), dw(O * K), wmat(O * K, 0.1f), g(O * P, 1.f);
+  const double conv_gemm = median_seconds(std::max(3, reps / 5), [&] {
+    ad::blas::gemm<float>(false, false, O, P, K, 1.f, wmat.data(), K, cols.data(), P, 0.f, y.data(), P);
+    ad::blas::gemm<float>(true, false, K, P, O, 1.f, wmat.data(), K, g.data(), P, 0.f, dcols.data(), P);
+    ad::blas::gemm<float>(false, true, O, K, P, 1.f, g.data(), P, cols.data(), P, 0.f, dw.data(), K);
+  });
+  std::printf("conv2d  [128,16,14,14] * [32,16,3,3] pad 1, forward + backward (%.1f MFLOP)\n", conv_flops / 1e6);
+  std::printf("  GEMMs alone     : %8.3f ms  %6.1f GFLOP/s\n", conv_gemm * 1e3, conv_flops / conv_gemm / 1e9);
+  std::printf("  autodiff        : %8.3f ms  %6.1f GFLOP/s (im2col + GEMM + col2im + layout)\n", conv * 1e3,
+              conv_flops / conv / 1e9);
+  std::printf("  overhead ratio  : %.3f\n", conv / conv_gemm);
+  std::printf("{\"matmul_raw_ms\": %.4f, \"matmul_autodiff_ms\": %.4f, \"matmul_ratio\": %.4f, \"conv_ms\": %.4f, "
+              "\"conv_gemm_ms\": %.4f, \"conv_ratio\": %.4f, \"blas\": \"%s\"}\n",
+              raw * 1e3, autodiff * 1e3, autodiff / raw, conv * 1e3, conv_gemm * 1e3, conv / conv_gemm,
+              ad::blas::config().c_str());
+  return 0;
+}

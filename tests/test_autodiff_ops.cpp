@@ -1,0 +1,316 @@
+// Every op: forward values, gradcheck in float64 (each input, broadcasting cases, random upstream gradient),
+// gradgradcheck for the ops the contractive autoencoder differentiates twice, and the error messages.
+#define BOOST_TEST_MODULE autodiff_ops
+#include "helpers.hpp"
+
+using namespace test;
+using V = std::vector<Tensor64>;
+
+// ---- forward values ------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(forward_values_by_hand) {
+  const Tensor64 a = Tensor64::from_vector({1, 2, 3, 4, 5, 6}, {2, 3});
+  const Tensor64 b = Tensor64::from_vector({10, 20, 30}, {3});
+  const Tensor64 s = a + b;  // broadcast over rows
+  BOOST_TEST(s.shape() == (Shape{2, 3}));
+  BOOST_TEST(s.value()(1, 2) == 36.0);
+  const Tensor64 m = ad::matmul(a, ad::transpose(a));  // [[14, 32], [32, 77]]
+  BOOST_TEST(m.value()(0, 0) == 14.0);
+  BOOST_TEST(m.value()(0, 1) == 32.0);
+  BOOST_TEST(m.value()(1, 1) == 77.0);
+  BOOST_TEST(ad::sum(a).item() == 21.0);
+  BOOST_TEST(ad::sum(a, {0}).shape() == (Shape{3}));
+  BOOST_TEST(ad::sum(a, {1}, true).shape() == (Shape{2, 1}));
+  BOOST_TEST(ad::sum(a, {1}, true).value()(1, 0) == 15.0);
+  BOOST_TEST(ad::mean(a).item() == 3.5);
+  BOOST_TEST(ad::max(a, {1}).value()(0) == 3.0);
+  BOOST_TEST(ad::relu(Tensor64::from_vector({-1, 2}, {2})).value()(0) == 0.0);
+  BOOST_TEST(ad::softplus(Tensor64::from_vector({1000.0, -1000.0}, {2})).value()(0) == 1000.0);  // no overflow
+  BOOST_TEST(ad::softplus(Tensor64::from_vector({1000.0, -1000.0}, {2})).value()(1) == 0.0);
+  const Tensor64 ls = ad::log_softmax(Tensor64::from_vector({1000, 1001, 1002}, {1, 3}), 1);  // no overflow
+  BOOST_TEST(std::isfinite(ls.value()(0, 0)));
+  BOOST_TEST(std::abs(ad::sum(ad::softmax(a, 1), {1}).value()(1) - 1.0) < 1e-12);
+  const Tensor64 c = ad::concat<double>({a, a}, 0);
+  BOOST_TEST(c.shape() == (Shape{4, 3}));
+  BOOST_TEST(ad::slice(c, 0, 2, 4).value()(1, 2) == 6.0);
+  const Tensor64 rows = ad::index_select(a, {1, 1, 0});
+  BOOST_TEST(rows.value()(0, 0) == 4.0);
+  BOOST_TEST(rows.value()(2, 0) == 1.0);
+  BOOST_TEST(ad::permute(ad::reshape(a, {1, 2, 3}), {2, 0, 1}).shape() == (Shape{3, 1, 2}));
+  BOOST_TEST(ad::clamp(a, 2.0, 4.0).value()(1, 2) == 4.0);
+}
+
+// ---- elementwise, broadcasting -----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(gradcheck_binary_ops_with_broadcasting) {
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{3, 4}, {3, 4}}, {{3, 1}, {1, 4}}, {{5, 4}, {4}}, {{4}, {5, 4}}, {{2, 3, 4}, {3, 1}}, {{}, {2, 3}}};
+  for (const auto& [sa, sb] : cases) {
+    BOOST_TEST_CONTEXT("shapes " << ad::shape_str(sa) << " and " << ad::shape_str(sb)) {
+      const Tensor64 a = uniform(sa, 1), b = uniform(sb, 2);
+      const Tensor64 bpos = uniform(sb, 3, 0.5, 1.5);
+      CHECK_GRADCHECK([](const V& x) { return ad::add(x[0], x[1]); }, a, b);
+      CHECK_GRADCHECK([](const V& x) { return ad::sub(x[0], x[1]); }, a, b);
+      CHECK_GRADCHECK([](const V& x) { return ad::mul(x[0], x[1]); }, a, b);
+      CHECK_GRADCHECK([](const V& x) { return ad::div(x[0], x[1]); }, a, bpos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_scalar_ops) {
+  const Tensor64 a = uniform({3, 4}, 4);
+  CHECK_GRADCHECK([](const V& x) { return x[0] + 2.5; }, a);
+  CHECK_GRADCHECK([](const V& x) { return x[0] * -1.5; }, a);
+  CHECK_GRADCHECK([](const V& x) { return 3.0 - x[0]; }, a);
+  CHECK_GRADCHECK([](const V& x) { return x[0] / 4.0; }, a);
+  CHECK_GRADCHECK([](const V& x) { return -x[0]; }, a);
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_unary_ops) {
+  const Tensor64 a = uniform({3, 4}, 5, -2.0, 2.0);
+  const Tensor64 pos = uniform({3, 4}, 6, 0.3, 2.0);
+  const Tensor64 kinked = away_from_zero({3, 4}, 7);
+  CHECK_GRADCHECK([](const V& x) { return ad::pow(x[0], 3.0); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::pow(x[0], 0.5); }, pos);
+  CHECK_GRADCHECK([](const V& x) { return ad::pow(x[0], -2.0); }, pos);
+  CHECK_GRADCHECK([](const V& x) { return ad::exp(x[0]); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::log(x[0]); }, pos);
+  CHECK_GRADCHECK([](const V& x) { return ad::sqrt(x[0]); }, pos);
+  CHECK_GRADCHECK([](const V& x) { return ad::abs(x[0]); }, kinked);
+  CHECK_GRADCHECK([](const V& x) { return ad::square(x[0]); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::sigmoid(x[0]); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::tanh(x[0]); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::relu(x[0]); }, kinked);
+  CHECK_GRADCHECK([](const V& x) { return ad::leaky_relu(x[0], 0.2); }, kinked);
+  CHECK_GRADCHECK([](const V& x) { return ad::softplus(x[0]); }, a);
+  // clamp: values away from the bounds ±0.5 (kinked has |x| ≥ 0.2, so shift them off ±0.5)
+  Tensor64 c = kinked.detach();
+  for (std::size_t i = 0; i < c.numel(); ++i)
+    if (std::abs(std::abs(c.data()[i]) - 0.5) < 0.05) c.data()[i] *= 1.3;
+  CHECK_GRADCHECK([](const V& x) { return ad::clamp(x[0], -0.5, 0.5); }, c);
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_masks) {
+  const Tensor64 a = uniform({3, 4}, 8), b = uniform({4}, 9);
+  ad::Generator gen(10);
+  const Tensor64 mask = ad::bernoulli<double>({3, 4}, 0.5, gen);
+  const Tensor64 row_mask = ad::bernoulli<double>({1, 4}, 0.5, gen);
+  CHECK_GRADCHECK([&](const V& x) { return ad::masked_mul(x[0], mask); }, a);
+  CHECK_GRADCHECK([&](const V& x) { return ad::masked_mul(x[0], row_mask); }, a);
+  CHECK_GRADCHECK([&](const V& x) { return ad::where(mask, x[0], x[1]); }, a, b);
+  CHECK_GRADCHECK([&](const V& x) { return ad::where(row_mask, x[0], x[1]); }, a, b);
+  // The mask gets no gradient and the values match the definition.
+  const Tensor64 w = ad::where(mask, a, b);
+  for (std::size_t i = 0; i < 3; ++i)
+    for (std::size_t j = 0; j < 4; ++j) BOOST_TEST(w.value()(i, j) == (mask.value()(i, j) != 0 ? a.value()(i, j) : b.value()(j)));
+}
+
+// ---- matmul ----------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(gradcheck_matmul_all_transposes) {
+  const Tensor64 a = uniform({3, 5}, 11), b = uniform({5, 4}, 12);
+  CHECK_GRADCHECK([](const V& x) { return ad::matmul(x[0], x[1]); }, a, b);
+  CHECK_GRADCHECK([](const V& x) { return ad::matmul(x[0], x[1], true, false); }, uniform({5, 3}, 13), b);
+  CHECK_GRADCHECK([](const V& x) { return ad::matmul(x[0], x[1], false, true); }, a, uniform({4, 5}, 14));
+  CHECK_GRADCHECK([](const V& x) { return ad::matmul(x[0], x[1], true, true); }, uniform({5, 3}, 15), uniform({4, 5}, 16));
+  // transposed flags agree with explicit transposes
+  const Tensor64 at = uniform({5, 3}, 17), bt = uniform({4, 5}, 18);
+  BOOST_TEST(max_abs_diff(ad::matmul(at, bt, true, true), ad::matmul(ad::transpose(at), ad::transpose(bt))) < 1e-12);
+}
+
+// ---- shapes ----------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(gradcheck_shape_ops) {
+  const Tensor64 a = uniform({2, 3, 4}, 19);
+  CHECK_GRADCHECK([](const V& x) { return ad::transpose(x[0]); }, uniform({3, 4}, 20));
+  CHECK_GRADCHECK([](const V& x) { return ad::permute(x[0], {2, 0, 1}); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::reshape(x[0], {4, 6}); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::flatten(x[0], 1); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::broadcast_to(x[0], {2, 3, 4}); }, uniform({3, 1}, 21));
+  CHECK_GRADCHECK([](const V& x) { return ad::sum_to(x[0], {3, 1}); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::index_select(x[0], {2, 0, 2, 1}); }, uniform({3, 4}, 22));  // repeats
+  CHECK_GRADCHECK([](const V& x) { return ad::index_add<double>({4, 3}, {3, 0, 3}, x[0]); }, uniform({3, 3}, 23));
+  CHECK_GRADCHECK([](const V& x) { return ad::slice(x[0], 1, 1, 3); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::slice(x[0], 2, 0, 1); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::unslice<double>(x[0], {2, 5, 4}, 1, 2); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::concat<double>({x[0], x[1], x[0]}, 1); }, a, uniform({2, 1, 4}, 24));
+  CHECK_GRADCHECK([](const V& x) { return ad::concat<double>({x[0], x[1]}, 0); }, uniform({1, 3}, 25), uniform({2, 3}, 26));
+}
+
+// ---- reductions ------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(gradcheck_reductions) {
+  const Tensor64 a = uniform({2, 3, 4}, 27);
+  CHECK_GRADCHECK([](const V& x) { return ad::sum(x[0]); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::sum(x[0], {1}); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::sum(x[0], {0, 2}, true); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::mean(x[0]); }, a);
+  CHECK_GRADCHECK([](const V& x) { return ad::mean(x[0], {2}, true); }, a);
+  const Tensor64 d = distinct({2, 3, 4}, 28);
+  CHECK_GRADCHECK([](const V& x) { return ad::max(x[0]); }, d);
+  CHECK_GRADCHECK([](const V& x) { return ad::max(x[0], {1}); }, d);
+  CHECK_GRADCHECK([](const V& x) { return ad::max(x[0], {0, 2}, true); }, d);
+  CHECK_GRADCHECK([](const V& x) { return ad::log_softmax(x[0], 1); }, uniform({4, 5}, 29, -3, 3));
+  CHECK_GRADCHECK([](const V& x) { return ad::log_softmax(x[0], 0); }, uniform({4, 5}, 30, -3, 3));
+  CHECK_GRADCHECK([](const V& x) { return ad::softmax(x[0], 1); }, uniform({4, 5}, 31, -3, 3));
+}
+
+BOOST_AUTO_TEST_CASE(max_splits_gradient_between_ties) {
+  const Tensor64 a = Tensor64::from_vector({1, 3, 3, 2}, {4}, true);
+  ad::max(a).backward();
+  BOOST_TEST(a.grad().value()(1) == 0.5);
+  BOOST_TEST(a.grad().value()(2) == 0.5);
+  BOOST_TEST(a.grad().value()(0) == 0.0);
+}
+
+// ---- k-sparse top-k ---------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(topk_mask_keeps_k_largest_magnitudes) {
+  const Tensor64 a = distinct({6, 10}, 32);
+  for (std::size_t k : {0u, 1u, 3u, 10u}) {
+    const Tensor64 out = ad::topk_mask(a, k);
+    for (std::size_t r = 0; r < 6; ++r) {
+      std::size_t nonzero = 0;
+      double smallest_kept = 1e9, largest_dropped = 0;
+      for (std::size_t c = 0; c < 10; ++c) {
+        const double v = out.value()(r, c), orig = std::abs(a.value()(r, c));
+        if (v != 0) {
+          ++nonzero;
+          BOOST_TEST(v == a.value()(r, c));
+          smallest_kept = std::min(smallest_kept, orig);
+        } else {
+          largest_dropped = std::max(largest_dropped, orig);
+        }
+      }
+      BOOST_TEST(nonzero == k);
+      if (k > 0 && k < 10) BOOST_TEST(smallest_kept > largest_dropped);
+    }
+  }
+  CHECK_GRADCHECK([](const V& x) { return ad::topk_mask(x[0], 3); }, a);
+  // Gradient only through the kept units.
+  const Tensor64 x = a.detach().set_requires_grad(true);
+  ad::sum(ad::topk_mask(x, 2)).backward();
+  for (std::size_t r = 0; r < 6; ++r) {
+    double kept = 0;
+    for (std::size_t c = 0; c < 10; ++c) kept += x.grad().value()(r, c);
+    BOOST_TEST(kept == 2.0);
+  }
+}
+
+// ---- double backward ---------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(gradgradcheck_core_ops) {
+  const Tensor64 a = uniform({3, 4}, 40, -2, 2), b = uniform({3, 4}, 41, -2, 2), row = uniform({4}, 42);
+  const Tensor64 pos = uniform({3, 4}, 43, 0.5, 2.0);
+  const Tensor64 kinked = away_from_zero({3, 4}, 44);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::matmul(x[0], x[1]); }, uniform({3, 5}, 45), uniform({5, 2}, 46));
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::matmul(x[0], x[1], true, true); }, uniform({5, 3}, 47), uniform({2, 5}, 48));
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::mul(x[0], x[1]); }, a, row);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::add(x[0], x[1]); }, a, row);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::div(x[0], x[1]); }, a, pos);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::sum(ad::square(x[0]), {1}); }, a);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::square(x[0]); }, a);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::sigmoid(x[0]); }, a);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::tanh(x[0]); }, a);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::softplus(x[0]); }, a);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::relu(x[0]); }, kinked);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::leaky_relu(x[0], 0.1); }, kinked);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::exp(x[0]); }, a);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::log(x[0]); }, pos);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::sqrt(x[0]); }, pos);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::pow(x[0], 3.0); }, a);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::log_softmax(x[0], 1); }, a);
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::mean(x[0], {0}); }, b);
+  // A one-layer sigmoid encoder, the contractive autoencoder's case: d/dW of ‖dh/dx‖ terms.
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::sigmoid(ad::add(ad::matmul(x[0], x[1]), x[2])); }, uniform({2, 4}, 49),
+                      uniform({4, 3}, 50), uniform({3}, 51));
+}
+
+BOOST_AUTO_TEST_CASE(second_derivative_by_hand) {
+  // f = x³: f' = 3x², f'' = 6x
+  const Tensor64 x = Tensor64::from_vector({0.5, -2.0}, {2}, true);
+  const Tensor64 y = ad::sum(ad::pow(x, 3.0));
+  const Tensor64 dy = ad::grad(y, {x}, Tensor64(), true, true)[0];
+  BOOST_TEST(std::abs(dy.value()(1) - 12.0) < 1e-12);
+  ad::sum(dy).backward();
+  BOOST_TEST(std::abs(x.grad().value()(0) - 3.0) < 1e-12);
+  BOOST_TEST(std::abs(x.grad().value()(1) + 12.0) < 1e-12);
+}
+
+// ---- float32 agrees with float64 ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(float32_matches_float64) {
+  const Tensor64 x64 = uniform({8, 20}, 60), w64 = uniform({20, 6}, 61), b64 = uniform({6}, 62);
+  auto run = [](auto x, auto w, auto b) {
+    using T = typename decltype(x)::value_type;
+    x.set_requires_grad(true), w.set_requires_grad(true), b.set_requires_grad(true);
+    auto h = ad::sigmoid(ad::add(ad::matmul(x, w), b));
+    auto loss = ad::mean(ad::square(ad::sub(ad::matmul(h, w, false, true), x)));
+    loss = ad::add(loss, ad::mul(ad::sum(ad::log_softmax(ad::tanh(h), 1)), T(-0.01)));
+    loss.backward();
+    return std::vector<ad::Tensor64>{ad::cast<double>(loss), ad::cast<double>(w.grad()), ad::cast<double>(b.grad()),
+                                     ad::cast<double>(x.grad())};
+  };
+  const auto r64 = run(x64.detach(), w64.detach(), b64.detach());
+  const auto r32 = run(ad::cast<float>(x64), ad::cast<float>(w64), ad::cast<float>(b64));
+  for (std::size_t i = 0; i < r64.size(); ++i) {
+    double scale = 0;
+    for (std::size_t j = 0; j < r64[i].numel(); ++j) scale = std::max(scale, std::abs(r64[i].data()[j]));
+    BOOST_TEST_CONTEXT("result " << i) { BOOST_TEST(max_abs_diff(r64[i], r32[i]) <= 1e-5 * std::max(scale, 1.0)); }
+  }
+}
+
+// ---- error messages name the op and the shapes ------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(error_messages) {
+  const ad::Tensor a = ad::Tensor::zeros({128, 784}), b = ad::Tensor::zeros({256, 64});
+  std::string msg;
+  BOOST_TEST(throws_with([&] { ad::matmul(a, b); }, {}, &msg));
+  BOOST_TEST(msg == "matmul: [128,784] x [256,64]: inner dimensions 784 and 256 differ");
+  CHECK_THROWS_WITH(ad::matmul(a, ad::Tensor::zeros({784})), "matmul", "[784]", "2-D");
+  CHECK_THROWS_WITH(ad::add(ad::Tensor::zeros({3, 2}), ad::Tensor::zeros({4})), "add", "[3,2]", "[4]", "broadcast");
+  CHECK_THROWS_WITH(ad::mul(ad::Tensor::zeros({5, 4}), ad::Tensor::zeros({5})), "mul", "[5,4]", "[5]");
+  CHECK_THROWS_WITH(ad::reshape(a, {100, 7}), "reshape", "[128,784]", "[100,7]");
+  CHECK_THROWS_WITH(ad::sum(a, {2}), "sum", "axis 2", "[128,784]");
+  CHECK_THROWS_WITH(ad::index_select(a, {128}), "index_select", "128", "[128,784]");
+  CHECK_THROWS_WITH(ad::slice(a, 1, 700, 800), "slice", "[128,784]");
+  CHECK_THROWS_WITH(ad::concat<float>({a, b}, 0), "concat", "[128,784]", "[256,64]");
+  CHECK_THROWS_WITH(ad::topk_mask(b, 65), "topk_mask", "k=65", "[256,64]");
+  CHECK_THROWS_WITH(ad::transpose(ad::Tensor::zeros({2, 3, 4})), "transpose", "[2,3,4]");
+  CHECK_THROWS_WITH(ad::permute(ad::Tensor::zeros({2, 3}), {0, 0}), "permute", "[2,3]");
+  CHECK_THROWS_WITH(a.item(), "item", "[128,784]");
+  CHECK_THROWS_WITH(ad::clamp(a, 1.0f, 0.0f), "clamp");
+  CHECK_THROWS_WITH(ad::Tensor().shape(), "undefined");
+  CHECK_THROWS_WITH(ad::Tensor::from_vector({1, 2, 3}, {2, 2}), "from_vector", "[2,2]");
+  ad::Generator gen(1);
+  CHECK_THROWS_WITH(ad::bernoulli<float>({2}, 1.5f, gen), "bernoulli", "1.5");
+}
+
+// ---- random sampling ------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(sampling_is_seeded_and_has_the_right_moments) {
+  ad::Generator g1(7), g2(7), g3(8);
+  const ad::Tensor64 a = ad::randn<double>({10000}, g1), b = ad::randn<double>({10000}, g2), c = ad::randn<double>({10000}, g3);
+  BOOST_TEST(max_abs_diff(a, b) == 0.0);
+  BOOST_TEST(max_abs_diff(a, c) > 0.0);
+  const double m = ad::mean(a).item();
+  const double var = ad::mean(ad::square(a - m)).item();
+  BOOST_TEST(std::abs(m) < 0.05);
+  BOOST_TEST(std::abs(var - 1.0) < 0.05);
+  const ad::Tensor64 u = ad::rand_uniform<double>({10000}, g1, 2.0, 4.0);
+  BOOST_TEST(ad::max(u).item() < 4.0);
+  BOOST_TEST(-ad::max(-u).item() >= 2.0);
+  BOOST_TEST(std::abs(ad::mean(u).item() - 3.0) < 0.05);
+  const ad::Tensor64 bern = ad::bernoulli<double>({10000}, 0.3, g1);
+  BOOST_TEST(std::abs(ad::mean(bern).item() - 0.3) < 0.02);
+  const ad::Tensor64 probs = ad::Tensor64::from_vector({0.0, 1.0}, {2});
+  const ad::Tensor64 draws = ad::bernoulli(probs, g1);
+  BOOST_TEST(draws.value()(0) == 0.0);
+  BOOST_TEST(draws.value()(1) == 1.0);
+  std::vector<int> perm(50);
+  std::iota(perm.begin(), perm.end(), 0);
+  g1.shuffle(perm.begin(), perm.end());
+  std::vector<int> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (int i = 0; i < 50; ++i) BOOST_TEST(sorted[i] == i);
+}
