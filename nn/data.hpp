@@ -1,0 +1,73 @@
+// Data: the IDX reader (MNIST's format, gzipped or raw), the MNIST and Fashion-MNIST datasets, and a
+// DataLoader that batches with per-epoch shuffling from a seeded generator.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "autodiff/ops.hpp"
+
+namespace nn {
+
+// An IDX file: dimensions and unsigned bytes.
+struct IdxArray {
+  std::vector<std::size_t> dims;
+  std::vector<std::uint8_t> data;
+};
+
+// Reads `path` (gzipped or raw: zlib reads both). Validates the magic number (unsigned bytes), the dimensions
+// and the length against the header; errors name the file and the problem.
+IdxArray read_idx(const std::string& path);
+
+enum class Split { Train, Test };
+
+struct Dataset {
+  std::string name;                  // "mnist/train"
+  ad::Tensor images;                 // [N, 784], pixels in [0, 1]
+  std::vector<std::size_t> labels;   // N class indices
+  std::size_t size() const { return labels.size(); }
+};
+
+// The data folder: $AE_DATA_DIR if set, else <repository>/data (where scripts/setup.sh puts the data).
+std::string default_data_dir();
+
+// <data_dir>/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; `limit` > 0 keeps the first `limit` samples.
+Dataset load_mnist(const std::string& data_dir, Split split, std::size_t limit = 0);
+// <data_dir>/fashion/... in the same layout.
+Dataset load_fashion_mnist(const std::string& data_dir, Split split, std::size_t limit = 0);
+// "mnist" or "fashion".
+Dataset load_dataset(const std::string& kind, const std::string& data_dir, Split split, std::size_t limit = 0);
+
+struct Batch {
+  ad::Tensor x;                      // [B, D] rows of the data
+  std::vector<std::size_t> labels;   // their labels (empty without labels)
+  std::vector<std::size_t> indices;  // their row numbers in the data
+};
+
+// Every sample exactly once per epoch, in batches; shuffled per epoch when asked. The batch buffer is reused
+// when nobody else holds it (no allocation per batch).
+//   DataLoader loader(train.images, train.labels, 128, gen);
+//   for (Batch b; loader.next(b);) { ... }      // one epoch; the next call to next() starts a new one
+class DataLoader {
+ public:
+  DataLoader(ad::Tensor data, std::vector<std::size_t> labels, std::size_t batch_size, ad::Generator& gen,
+             bool shuffle = true, bool drop_last = false);
+  bool next(Batch& batch);  // false at the end of an epoch (and the next call starts another)
+  std::size_t num_batches() const;
+  std::size_t size() const { return order_.size(); }
+  std::size_t batch_size() const { return batch_size_; }
+
+ private:
+  void start_epoch();
+  ad::Tensor data_;
+  std::vector<std::size_t> labels_;
+  std::size_t batch_size_;
+  ad::Generator& gen_;
+  bool shuffle_, drop_last_;
+  std::vector<std::size_t> order_;
+  std::size_t position_ = 0;
+  bool in_epoch_ = false;
+};
+
+}  // namespace nn

@@ -1,0 +1,160 @@
+#include "nn/optim.hpp"
+
+#include <cmath>
+
+namespace nn {
+
+template <class T>
+OptimizerT<T>::OptimizerT(Named<T> params, double lr) : params_(std::move(params)), lr_(lr) {
+  if (!(lr >= 0.0)) throw ad::Error("optimizer: learning rate must be non-negative, got " + std::to_string(lr));
+  for (auto& [name, p] : params_)
+    if (!p.defined() || !p.requires_grad()) throw ad::Error("optimizer: parameter '" + name + "' does not require grad");
+}
+
+template <class T>
+void OptimizerT<T>::zero_grad() {
+  for (auto& [name, p] : params_) p.zero_grad();
+}
+
+namespace {
+template <class T>
+void load_slots(const char* opt, const Named<T>& params, const Named<T>& state, const char* slot,
+                std::vector<TensorT<T>>& into) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const std::string key = params[i].first + "." + slot;
+    const TensorT<T>* found = nullptr;
+    for (auto& [name, t] : state)
+      if (name == key) found = &t;
+    if (!found) throw ad::Error(std::string(opt) + ": state has no '" + key + "'");
+    if (found->shape() != params[i].second.shape())
+      throw ad::Error(std::string(opt) + ": state '" + key + "' has shape " + ad::shape_str(found->shape()) +
+                      ", the parameter has " + ad::shape_str(params[i].second.shape()));
+  }
+  into.clear();
+  for (auto& [pname, p] : params)
+    for (auto& [name, t] : state)
+      if (name == pname + "." + slot) into.push_back(t.detach());
+}
+}  // namespace
+
+template <class T>
+SGDT<T>::SGDT(Named<T> params, double lr, double momentum, double weight_decay)
+    : OptimizerT<T>(std::move(params), lr), momentum_(momentum), weight_decay_(weight_decay) {
+  for (auto& [name, p] : this->params_) velocity_.push_back(TensorT<T>::zeros(p.shape()));
+}
+
+template <class T>
+void SGDT<T>::step() {
+  const T lr = static_cast<T>(this->lr_), mu = static_cast<T>(momentum_), wd = static_cast<T>(weight_decay_);
+  for (std::size_t i = 0; i < this->params_.size(); ++i) {
+    TensorT<T>& p = this->params_[i].second;
+    const TensorT<T> g = p.grad();
+    if (!g.defined()) continue;
+    T* w = p.data();
+    T* v = velocity_[i].data();
+    const T* d = g.data();
+    const std::size_t n = p.numel();
+    for (std::size_t j = 0; j < n; ++j) {
+      const T dj = d[j] + wd * w[j];
+      v[j] = mu * v[j] + dj;
+      w[j] -= lr * v[j];
+    }
+  }
+}
+
+template <class T>
+Named<T> SGDT<T>::state() const {
+  Named<T> s;
+  for (std::size_t i = 0; i < this->params_.size(); ++i) s.emplace_back(this->params_[i].first + ".velocity", velocity_[i]);
+  return s;
+}
+
+template <class T>
+void SGDT<T>::load_state(const Named<T>& state) {
+  load_slots("SGD", this->params_, state, "velocity", velocity_);
+}
+
+template <class T>
+AdamT<T>::AdamT(Named<T> params, double lr, double beta1, double beta2, double eps, double weight_decay)
+    : OptimizerT<T>(std::move(params), lr), beta1_(beta1), beta2_(beta2), eps_(eps), weight_decay_(weight_decay) {
+  if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1))
+    throw ad::Error("Adam: betas must lie in [0, 1), got " + std::to_string(beta1) + ", " + std::to_string(beta2));
+  for (auto& [name, p] : this->params_) {
+    m_.push_back(TensorT<T>::zeros(p.shape()));
+    v_.push_back(TensorT<T>::zeros(p.shape()));
+  }
+}
+
+template <class T>
+void AdamT<T>::step() {
+  ++t_;
+  const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_), wd = static_cast<T>(weight_decay_);
+  const T eps = static_cast<T>(eps_);
+  const double c1 = 1.0 - std::pow(beta1_, static_cast<double>(t_)), c2 = 1.0 - std::pow(beta2_, static_cast<double>(t_));
+  // p −= lr/c1 · m / (√v/√c2 + ε)
+  const T step_size = static_cast<T>(this->lr_ / c1), inv_sqrt_c2 = static_cast<T>(1.0 / std::sqrt(c2));
+  for (std::size_t i = 0; i < this->params_.size(); ++i) {
+    TensorT<T>& p = this->params_[i].second;
+    const TensorT<T> g = p.grad();
+    if (!g.defined()) continue;
+    T* w = p.data();
+    T* m = m_[i].data();
+    T* v = v_[i].data();
+    const T* d = g.data();
+    const std::size_t n = p.numel();
+    for (std::size_t j = 0; j < n; ++j) {
+      const T gj = d[j] + wd * w[j];
+      m[j] = b1 * m[j] + (1 - b1) * gj;
+      v[j] = b2 * v[j] + (1 - b2) * gj * gj;
+      w[j] -= step_size * m[j] / (std::sqrt(v[j]) * inv_sqrt_c2 + eps);
+    }
+  }
+}
+
+template <class T>
+Named<T> AdamT<T>::state() const {
+  Named<T> s;
+  for (std::size_t i = 0; i < this->params_.size(); ++i) {
+    s.emplace_back(this->params_[i].first + ".exp_avg", m_[i]);
+    s.emplace_back(this->params_[i].first + ".exp_avg_sq", v_[i]);
+  }
+  s.emplace_back("step", TensorT<T>::scalar(static_cast<T>(t_)));
+  return s;
+}
+
+template <class T>
+void AdamT<T>::load_state(const Named<T>& state) {
+  const TensorT<T>* step = nullptr;
+  for (auto& [name, t] : state)
+    if (name == "step") step = &t;
+  if (!step) throw ad::Error("Adam: state has no 'step'");
+  std::vector<TensorT<T>> m, v;
+  load_slots("Adam", this->params_, state, "exp_avg", m);
+  load_slots("Adam", this->params_, state, "exp_avg_sq", v);
+  m_ = std::move(m);
+  v_ = std::move(v);
+  t_ = static_cast<long>(step->item());
+}
+
+template <class T>
+StepLRT<T>::StepLRT(OptimizerT<T>& opt, std::size_t step_size, double gamma)
+    : opt_(opt), step_size_(step_size), gamma_(gamma), base_(opt.lr()) {
+  if (step_size == 0) throw ad::Error("StepLR: step_size must be positive");
+}
+
+template <class T>
+void StepLRT<T>::step() {
+  ++epoch_;
+  opt_.set_lr(base_ * std::pow(gamma_, static_cast<double>(epoch_ / step_size_)));
+}
+
+template class OptimizerT<float>;
+template class OptimizerT<double>;
+template class SGDT<float>;
+template class SGDT<double>;
+template class AdamT<float>;
+template class AdamT<double>;
+template class StepLRT<float>;
+template class StepLRT<double>;
+
+}  // namespace nn

@@ -1,0 +1,278 @@
+// nn I/O: checkpoints (round trip, refusals), IDX files (valid, corrupt, truncated, wrong magic), the
+// DataLoader (coverage, determinism, buffer reuse), and the real MNIST / Fashion-MNIST files.
+#define BOOST_TEST_MODULE nn_io
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "helpers.hpp"
+#include "nn/checkpoint.hpp"
+#include "nn/data.hpp"
+#include "nn/layers.hpp"
+
+using namespace test;
+namespace fs = std::filesystem;
+
+namespace {
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("ae_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+};
+
+std::shared_ptr<nn::Sequential> small_model(std::uint64_t seed, std::size_t hidden = 8) {
+  ad::Generator gen(seed);
+  return std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Linear>(6, hidden, gen), std::make_shared<nn::BatchNorm1d>(hidden), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(hidden, 3, gen)});
+}
+
+std::string read_bytes(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+void write_bytes(const std::string& p, const std::string& s) {
+  std::ofstream(p, std::ios::binary).write(s.data(), static_cast<std::streamsize>(s.size()));
+}
+
+std::string idx_bytes(std::vector<std::uint32_t> dims, std::size_t data_len, std::uint8_t type = 0x08) {
+  std::string s{'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
+  for (auto d : dims)
+    for (int k = 3; k >= 0; --k) s += static_cast<char>((d >> (8 * k)) & 0xff);
+  for (std::size_t i = 0; i < data_len; ++i) s += static_cast<char>(i % 251);
+  return s;
+}
+void write_gz(const std::string& p, const std::string& s) {
+  gzFile f = gzopen(p.c_str(), "wb");
+  gzwrite(f, s.data(), static_cast<unsigned>(s.size()));
+  gzclose(f);
+}
+}  // namespace
+
+// ---- checkpoints ----------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(checkpoint_round_trip_is_bit_exact) {
+  TempDir dir;
+  auto a = small_model(1);
+  (*a)(ad::Tensor::ones({4, 6}));  // changes BatchNorm's running statistics: buffers must round-trip too
+  nn::save(*a, dir.file("model.npz"));
+  auto b = small_model(2);
+  nn::load(*b, dir.file("model.npz"));
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  auto ba = a->named_buffers(), bb = b->named_buffers();
+  pa.insert(pa.end(), ba.begin(), ba.end());
+  pb.insert(pb.end(), bb.begin(), bb.end());
+  BOOST_TEST(pa.size() == 8u);  // 3 × (weight, bias) + running mean and variance
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    BOOST_TEST(pa[i].first == pb[i].first);
+    BOOST_TEST(std::memcmp(pa[i].second.data(), pb[i].second.data(), pa[i].second.numel() * sizeof(float)) == 0);
+  }
+  // numpy's format: a ZIP of "<name>.npy" entries with the NPY magic and a readable header
+  const std::string bytes = read_bytes(dir.file("model.npz"));
+  BOOST_TEST(bytes.substr(0, 4) == std::string("PK\x03\x04", 4));
+  BOOST_TEST(bytes.find("0.weight.npy") != std::string::npos);
+  BOOST_TEST(bytes.find("\x93NUMPY") != std::string::npos);
+  BOOST_TEST(bytes.find("'descr': '<f4', 'fortran_order': False, 'shape': (8, 6), }") != std::string::npos);
+  BOOST_TEST(!fs::exists(dir.file("model.npz.tmp")));  // the temporary file was renamed into place
+  // float64 arrays round-trip too, and convert to float on load
+  nn::save_npz<double>(dir.file("d.npz"), {{"x", Tensor64::from_vector({1.5, -2.25, 1e-300}, {3})}, {"s", Tensor64::scalar(7)}});
+  const auto loaded = nn::load_npz<double>(dir.file("d.npz"));
+  BOOST_TEST(loaded[0].second.value()(2) == 1e-300);
+  BOOST_TEST(loaded[1].second.dim() == 0u);
+  BOOST_TEST(nn::load_npz<float>(dir.file("d.npz"))[0].second.value()(1) == -2.25f);
+}
+
+BOOST_AUTO_TEST_CASE(checkpoint_refusals_name_the_file_and_parameter) {
+  TempDir dir;
+  auto a = small_model(1);
+  const std::string path = dir.file("model.npz");
+  nn::save(*a, path);
+  auto b = small_model(3);
+  const std::vector<float> before(b->parameters()[0].data(), b->parameters()[0].data() + 48);
+  const std::string bytes = read_bytes(path);
+  // truncated
+  write_bytes(dir.file("cut.npz"), bytes.substr(0, bytes.size() / 2));
+  CHECK_THROWS_WITH(nn::load(*b, dir.file("cut.npz")), "cut.npz", "truncated");
+  // a flipped data byte: CRC mismatch
+  std::string flipped = bytes;
+  flipped[200] = static_cast<char>(flipped[200] ^ 0x55);
+  write_bytes(dir.file("flip.npz"), flipped);
+  CHECK_THROWS_WITH(nn::load(*b, dir.file("flip.npz")), "flip.npz", "CRC");
+  // a model of another shape: names the parameter and both shapes
+  auto wide = small_model(1, 16);
+  CHECK_THROWS_WITH(nn::load(*wide, path), "model.npz", "'0.weight'", "[8,6]", "[16,6]");
+  // a file that lacks a parameter
+  nn::save_npz<float>(dir.file("partial.npz"), {a->named_parameters()[0]});
+  CHECK_THROWS_WITH(nn::load(*b, dir.file("partial.npz")), "partial.npz", "missing parameter", "'0.bias'");
+  // an extra entry
+  auto all = a->named_parameters();
+  auto bufs = a->named_buffers();
+  all.insert(all.end(), bufs.begin(), bufs.end());
+  all.emplace_back("decoder.weight", ad::Tensor::zeros({2}));
+  nn::save_npz<float>(dir.file("extra.npz"), all);
+  CHECK_THROWS_WITH(nn::load(*b, dir.file("extra.npz")), "extra.npz", "unexpected entry 'decoder.weight'");
+  CHECK_THROWS_WITH(nn::load(*b, dir.file("nope.npz")), "nope.npz", "cannot open");
+  write_bytes(dir.file("junk.npz"), std::string(100, 'x'));
+  CHECK_THROWS_WITH(nn::load(*b, dir.file("junk.npz")), "junk.npz", "not a .npz");
+  // nothing was half-loaded
+  const std::vector<float> after(b->parameters()[0].data(), b->parameters()[0].data() + 48);
+  BOOST_TEST(before == after, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(optimizer_state_round_trip) {
+  TempDir dir;
+  ad::Generator gen(4);
+  nn::Linear lin(3, 2, gen);
+  nn::Adam adam(lin.named_parameters(), 1e-2);
+  for (int i = 0; i < 3; ++i) {
+    adam.zero_grad();
+    ad::sum(ad::square(lin(ad::Tensor::ones({2, 3})))).backward();
+    adam.step();
+  }
+  nn::save(adam, dir.file("adam.npz"));
+  nn::Adam fresh(lin.named_parameters(), 1e-2);
+  nn::load(fresh, dir.file("adam.npz"));
+  BOOST_TEST(fresh.steps() == 3);
+  const auto s1 = adam.state(), s2 = fresh.state();
+  for (std::size_t i = 0; i < s1.size(); ++i)
+    BOOST_TEST(std::memcmp(s1[i].second.data(), s2[i].second.data(), s1[i].second.numel() * sizeof(float)) == 0);
+  nn::Linear other(4, 2, gen);
+  nn::Adam mismatched(other.named_parameters(), 1e-2);
+  CHECK_THROWS_WITH(nn::load(mismatched, dir.file("adam.npz")), "adam.npz", "weight.exp_avg", "[2,3]", "[2,4]");
+  nn::SGD sgd(lin.named_parameters(), 0.1, 0.9);
+  nn::save(sgd, dir.file("sgd.npz"));
+  nn::load(sgd, dir.file("sgd.npz"));
+}
+
+// ---- IDX --------------------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(idx_reader_accepts_raw_and_gzip) {
+  TempDir dir;
+  const std::string raw = idx_bytes({3, 2, 4}, 24);
+  write_bytes(dir.file("a-ubyte"), raw);
+  write_gz(dir.file("a-ubyte.gz"), raw);
+  for (const auto& p : {dir.file("a-ubyte"), dir.file("a-ubyte.gz")}) {
+    const nn::IdxArray a = nn::read_idx(p);
+    BOOST_TEST(a.dims == (std::vector<std::size_t>{3, 2, 4}), boost::test_tools::per_element());
+    BOOST_TEST(a.data.size() == 24u);
+    BOOST_TEST(a.data[23] == 23);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(idx_reader_refuses_bad_files) {
+  TempDir dir;
+  write_bytes(dir.file("short"), idx_bytes({3, 2, 4}, 20));
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("short")), "short", "truncated", "24", "20");
+  write_bytes(dir.file("long"), idx_bytes({3, 2, 4}, 30));
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("long")), "long", "size mismatch");
+  std::string magic = idx_bytes({3}, 3);
+  magic[0] = 'P';
+  write_bytes(dir.file("magic"), magic);
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("magic")), "magic", "wrong magic number");
+  write_bytes(dir.file("floats"), idx_bytes({3}, 12, 0x0D));
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("floats")), "floats", "unsigned bytes");
+  write_bytes(dir.file("tiny"), "ab");
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("tiny")), "tiny", "truncated");
+  // a gzip file cut in the middle, and one with corrupt compressed bytes
+  write_gz(dir.file("x.gz"), idx_bytes({100, 28, 28}, 78400));
+  const std::string gz = read_bytes(dir.file("x.gz"));
+  write_bytes(dir.file("cut.gz"), gz.substr(0, gz.size() / 2));
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("cut.gz")), "cut.gz");
+  std::string bad = gz;
+  for (std::size_t i = 20; i < 60; ++i) bad[i] = static_cast<char>(bad[i] ^ 0xA5);
+  write_bytes(dir.file("bad.gz"), bad);
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("bad.gz")), "bad.gz");
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("absent")), "absent", "missing");
+  // a data folder without the files says where it looked and how to get them
+  CHECK_THROWS_WITH(nn::load_mnist(dir.path.string(), nn::Split::Train), "train-images-idx3-ubyte", ".gz", "scripts/setup.sh");
+  CHECK_THROWS_WITH(nn::load_dataset("cifar", dir.path.string(), nn::Split::Train), "unknown dataset 'cifar'");
+}
+
+BOOST_AUTO_TEST_CASE(real_mnist_and_fashion) {
+  const std::string data = nn::default_data_dir();
+  const nn::Dataset test = nn::load_mnist(data, nn::Split::Test);
+  BOOST_TEST(test.size() == 10000u);
+  BOOST_TEST(test.images.shape() == (ad::Shape{10000, 784}));
+  BOOST_TEST(ad::max(test.images).item() == 1.0f);
+  BOOST_TEST(-ad::max(-test.images).item() == 0.0f);
+  std::vector<std::size_t> counts(10, 0);
+  for (auto l : test.labels) ++counts[l];
+  for (auto c : counts) BOOST_TEST((c > 800 && c < 1200));  // every class present, roughly balanced
+  BOOST_TEST(test.labels[0] == 7u);  // the first MNIST test digit is a 7
+  const nn::Dataset train = nn::load_mnist(data, nn::Split::Train, 500);
+  BOOST_TEST(train.size() == 500u);
+  BOOST_TEST(train.labels[0] == 5u);  // and the first training digit a 5
+  const nn::Dataset fashion = nn::load_dataset("fashion", data, nn::Split::Test);
+  BOOST_TEST(fashion.size() == 10000u);
+  BOOST_TEST(fashion.labels[0] == 9u);  // ankle boot
+}
+
+// ---- DataLoader -------------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(dataloader_covers_every_sample_once_and_is_seeded) {
+  ad::Tensor data = ad::Tensor::zeros({103, 2});
+  std::vector<std::size_t> labels(103);
+  for (std::size_t i = 0; i < 103; ++i) {
+    data.data()[2 * i] = static_cast<float>(i);
+    labels[i] = i % 10;
+  }
+  ad::Generator gen(5);
+  nn::DataLoader loader(data, labels, 10, gen);
+  BOOST_TEST(loader.num_batches() == 11u);
+  std::vector<std::vector<std::size_t>> epochs;
+  const float* first_buffer = nullptr;
+  bool reused = true;
+  for (int e = 0; e < 2; ++e) {
+    first_buffer = nullptr;
+    std::vector<std::size_t> seen;
+    std::size_t batches = 0;
+    for (nn::Batch b; loader.next(b); ++batches) {
+      if (!first_buffer) first_buffer = b.x.data();
+      else if (b.x.size(0) == 10) reused = reused && b.x.data() == first_buffer;
+      for (std::size_t i = 0; i < b.x.size(0); ++i) {
+        const auto row = static_cast<std::size_t>(b.x.value()(i, 0));
+        BOOST_TEST(row == b.indices[i]);
+        BOOST_TEST(b.labels[i] == row % 10);
+        seen.push_back(row);
+      }
+    }
+    BOOST_TEST(batches == 11u);
+    epochs.push_back(seen);
+    std::sort(seen.begin(), seen.end());
+    for (std::size_t i = 0; i < 103; ++i) BOOST_TEST(seen[i] == i);  // every sample exactly once
+  }
+  BOOST_TEST(reused);                     // no allocation per batch
+  BOOST_TEST(epochs[0] != epochs[1]);     // reshuffled per epoch
+  ad::Generator again(5);
+  nn::DataLoader same(data, labels, 10, again);
+  std::vector<std::size_t> replay;
+  for (nn::Batch b; same.next(b);) replay.insert(replay.end(), b.indices.begin(), b.indices.end());
+  BOOST_TEST(replay == epochs[0], boost::test_tools::per_element());  // same seed, same order
+  // drop_last and no shuffling
+  nn::DataLoader ordered(data, {}, 25, gen, false, true);
+  std::size_t n = 0, expected = 0;
+  for (nn::Batch b; ordered.next(b);) {
+    BOOST_TEST(b.x.size(0) == 25u);
+    for (auto i : b.indices) BOOST_TEST(i == expected++);
+    ++n;
+  }
+  BOOST_TEST(n == 4u);
+  // a batch still held by someone is not overwritten
+  nn::Batch held;
+  ordered.next(held);
+  const ad::Tensor keep = held.x;
+  const float v = keep.value()(0, 0);
+  ordered.next(held);
+  BOOST_TEST(keep.value()(0, 0) == v);
+  CHECK_THROWS_WITH(nn::DataLoader(data, std::vector<std::size_t>(5), 10, gen), "DataLoader", "5 labels", "103");
+}
