@@ -44,5 +44,5 @@ BOOST_AUTO_TEST_CASE(mlp_classifier_learns_mnist_subset) {
   BOOST_TEST_MESSAGE("train loss epoch 1 " << first_epoch_loss << ", epoch 3 " << last_epoch_loss
                                            << "; test accuracy " << accuracy << " on " << test.size() << " images");
   BOOST_TEST(last_epoch_loss < 0.5 * first_epoch_loss);
-  BOOST_TEST(accuracy > 0.92);  // chance is 0.10; full MNIST reaches 0.97 in 3 epochs
+  BOOST_TEST(accuracy > 0.90);  // chance is 0.10; full MNIST reaches 0.97 in 3 epochs
 }
