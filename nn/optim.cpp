@@ -148,6 +148,28 @@ void StepLRT<T>::step() {
   opt_.set_lr(base_ * std::pow(gamma_, static_cast<double>(epoch_ / step_size_)));
 }
 
+template <class T>
+WarmupDecayLRT<T>::WarmupDecayLRT(OptimizerT<T>& opt, std::size_t warmup, std::size_t total, double final_fraction)
+    : opt_(opt), warmup_(warmup), total_(std::max<std::size_t>(total, 1)), final_(final_fraction), base_(opt.lr()) {
+  if (!(final_fraction > 0)) throw ad::Error("WarmupDecayLR: final fraction must be positive");
+  opt_.set_lr(base_ * factor(0));
+}
+
+template <class T>
+double WarmupDecayLRT<T>::factor(std::size_t step) const {
+  if (step < warmup_) return static_cast<double>(step + 1) / static_cast<double>(warmup_ + 1);
+  const std::size_t half = total_ / 2;
+  if (step < half) return 1.0;
+  return std::pow(final_, std::min(1.0, static_cast<double>(step - half) / static_cast<double>(total_ - half)));
+}
+
+template <class T>
+void WarmupDecayLRT<T>::step() {
+  opt_.set_lr(base_ * factor(++step_));
+}
+
+template class WarmupDecayLRT<float>;
+template class WarmupDecayLRT<double>;
 template class OptimizerT<float>;
 template class OptimizerT<double>;
 template class SGDT<float>;

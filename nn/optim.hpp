@@ -73,9 +73,26 @@ class StepLRT {
   std::size_t epoch_ = 0;
 };
 
+// Per batch: lr rises linearly over `warmup` steps, stays at its base value until half of `total`, then decays
+// exponentially to base·final_fraction at `total`. Call step() once per batch.
+template <class T>
+class WarmupDecayLRT {
+ public:
+  WarmupDecayLRT(OptimizerT<T>& opt, std::size_t warmup, std::size_t total, double final_fraction = 0.01);
+  void step();
+  double factor(std::size_t step) const;
+
+ private:
+  OptimizerT<T>& opt_;
+  std::size_t warmup_, total_;
+  double final_, base_;
+  std::size_t step_ = 0;
+};
+
 using Optimizer = OptimizerT<float>;
 using SGD = SGDT<float>;
 using Adam = AdamT<float>;
 using StepLR = StepLRT<float>;
+using WarmupDecayLR = WarmupDecayLRT<float>;
 
 }  // namespace nn

@@ -1,0 +1,84 @@
+#include "autoencoders/contractive.hpp"
+
+namespace ae {
+
+JacobianMode parse_jacobian_mode(const std::string& name) {
+  if (name == "closed_form") return JacobianMode::ClosedForm;
+  if (name == "exact") return JacobianMode::Exact;
+  if (name == "hutchinson") return JacobianMode::Hutchinson;
+  throw ad::Error("unknown Jacobian mode '" + name + "' (closed_form, exact, hutchinson)");
+}
+
+template <class T>
+ad::TensorT<T> contractive_penalty_closed_form(const ad::TensorT<T>& x, const ad::TensorT<T>& weight,
+                                               const ad::TensorT<T>& bias) {
+  // ∂h_i/∂x_j = h_i(1 − h_i) W_ij, so ‖J‖²_F = Σ_i (h_i(1 − h_i))² Σ_j W_ij²
+  const ad::TensorT<T> h = ad::sigmoid(ad::add(ad::matmul(x, weight, false, true), bias));  // [N, M]
+  const ad::TensorT<T> slope_sq = ad::square(ad::mul(h, ad::rsub(T(1), h)));                // (h(1−h))²
+  const ad::TensorT<T> row_norms = ad::sum(ad::square(weight), {1});                         // Σ_j W_ij², [M]
+  return ad::mul(ad::sum(ad::mul(slope_sq, row_norms)), T(1) / static_cast<T>(x.size(0)));
+}
+
+template <class T>
+ad::TensorT<T> jacobian_penalty(const std::function<ad::TensorT<T>(const ad::TensorT<T>&)>& encoder,
+                                const ad::TensorT<T>& x, JacobianMode mode, std::size_t projections, ad::Generator* gen) {
+  if (mode == JacobianMode::ClosedForm)
+    throw ad::Error("jacobian_penalty: the closed form needs the layer's weights; call contractive_penalty_closed_form");
+  // The Jacobian needs a graph from x to h even when the caller records none (evaluation).
+  ad::EnableGradGuard with_grad;
+  // The Jacobian is taken w.r.t. the input: it must be part of the graph.
+  const ad::TensorT<T> input = x.requires_grad() ? x : x.detach().set_requires_grad(true);
+  const ad::TensorT<T> h = encoder(input);
+  const std::size_t n = x.size(0), m = h.size(1);
+  ad::TensorT<T> total = ad::TensorT<T>::scalar(T(0));
+  if (mode == JacobianMode::Exact) {
+    // Row i of every sample's Jacobian at once: e_iᵀ J = ∂(Σ_n h_ni)/∂x, since sample n's code depends only on x_n.
+    for (std::size_t i = 0; i < m; ++i) {
+      ad::TensorT<T> e = ad::TensorT<T>::zeros(h.shape());
+      for (std::size_t r = 0; r < n; ++r) e.data()[r * m + i] = T(1);
+      const ad::TensorT<T> row = ad::grad(h, {input}, e, true, true)[0];
+      total = ad::add(total, ad::sum(ad::square(row)));
+    }
+    return ad::mul(total, T(1) / static_cast<T>(n));
+  }
+  if (!gen) throw ad::Error("jacobian_penalty: the Hutchinson estimate needs a generator");
+  if (projections == 0) throw ad::Error("jacobian_penalty: the Hutchinson estimate needs at least one projection");
+  for (std::size_t r = 0; r < projections; ++r) {
+    const ad::TensorT<T> v = ad::randn<T>(h.shape(), *gen);
+    const ad::TensorT<T> vjp = ad::grad(h, {input}, v, true, true)[0];  // vᵀ J per sample
+    total = ad::add(total, ad::sum(ad::square(vjp)));
+  }
+  return ad::mul(total, T(1) / static_cast<T>(n * projections));
+}
+
+ContractiveAutoencoder::ContractiveAutoencoder(ContractiveConfig config, std::shared_ptr<ad::Generator> gen)
+    : Autoencoder(config.architecture, *gen), contractive_(std::move(config)), gen_(std::move(gen)) {
+  if (contractive_.mode == JacobianMode::ClosedForm &&
+      (config_.sizes.size() != 2 || config_.code != Activation::Sigmoid))
+    throw ad::Error("ContractiveAutoencoder: the closed form needs a one-layer sigmoid encoder; use the exact or hutchinson mode");
+}
+
+Tensor ContractiveAutoencoder::jacobian_norm_sq(const Tensor& x, JacobianMode mode) {
+  if (mode == JacobianMode::ClosedForm) {
+    if (config_.sizes.size() != 2 || config_.code != Activation::Sigmoid)
+      throw ad::Error("ContractiveAutoencoder: the closed form needs a one-layer sigmoid encoder");
+    return contractive_penalty_closed_form(x, encoder_linear[0]->weight, encoder_linear[0]->bias);
+  }
+  return jacobian_penalty<float>([this](const Tensor& in) { return encode(in); }, x, mode, contractive_.projections, gen_.get());
+}
+
+Loss ContractiveAutoencoder::loss(const Tensor& x) {
+  const Tensor reconstruction = reconstruction_loss(reconstruct(x), x, config_.loss);
+  const Tensor penalty = ad::mul(jacobian_norm_sq(x, contractive_.mode), static_cast<float>(contractive_.lambda));
+  return {ad::add(reconstruction, penalty), {{"reconstruction", reconstruction.item()}, {"contractive", penalty.item()}}};
+}
+
+#define AE_CONTRACTIVE(T)                                                                                             \
+  template ad::TensorT<T> contractive_penalty_closed_form(const ad::TensorT<T>&, const ad::TensorT<T>&,               \
+                                                          const ad::TensorT<T>&);                                     \
+  template ad::TensorT<T> jacobian_penalty(const std::function<ad::TensorT<T>(const ad::TensorT<T>&)>&,               \
+                                           const ad::TensorT<T>&, JacobianMode, std::size_t, ad::Generator*);
+AE_CONTRACTIVE(float)
+AE_CONTRACTIVE(double)
+
+}  // namespace ae

@@ -1,0 +1,33 @@
+#include "autoencoders/model.hpp"
+
+#include "nn/losses.hpp"
+
+namespace ae {
+
+Tensor reconstruction_loss(const Tensor& reconstruction, const Tensor& x, Reconstruction kind) {
+  return kind == Reconstruction::MSE ? nn::mse_loss(reconstruction, x) : nn::bce_loss(reconstruction, x);
+}
+
+std::shared_ptr<nn::Module> make_activation(Activation a) {
+  switch (a) {
+    case Activation::Identity: return std::make_shared<nn::Identity>();
+    case Activation::ReLU: return std::make_shared<nn::ReLU>();
+    case Activation::LeakyReLU: return std::make_shared<nn::LeakyReLU>(0.2);
+    case Activation::Sigmoid: return std::make_shared<nn::Sigmoid>();
+    case Activation::Tanh: return std::make_shared<nn::Tanh>();
+    case Activation::Softplus: return std::make_shared<nn::Softplus>();
+  }
+  throw ad::Error("make_activation: unknown activation");
+}
+
+Activation parse_activation(const std::string& name) {
+  if (name == "identity" || name == "linear") return Activation::Identity;
+  if (name == "relu") return Activation::ReLU;
+  if (name == "leaky_relu") return Activation::LeakyReLU;
+  if (name == "sigmoid") return Activation::Sigmoid;
+  if (name == "tanh") return Activation::Tanh;
+  if (name == "softplus") return Activation::Softplus;
+  throw ad::Error("unknown activation '" + name + "' (identity, relu, leaky_relu, sigmoid, tanh, softplus)");
+}
+
+}  // namespace ae

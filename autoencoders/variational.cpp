@@ -1,0 +1,110 @@
+#include "autoencoders/variational.hpp"
+
+#include <sstream>
+
+#include "nn/losses.hpp"
+
+namespace ae {
+
+VariationalAutoencoder::VariationalAutoencoder(VAEConfig config, std::shared_ptr<ad::Generator> gen)
+    : config_(std::move(config)), gen_(std::move(gen)) {
+  if (config_.latent == 0) throw ad::Error("VariationalAutoencoder: latent size must be positive");
+  encoder = register_module("encoder", std::make_shared<nn::Sequential>());
+  std::size_t prev = config_.input;
+  for (auto h : config_.hidden) {
+    encoder->push_back(std::make_shared<nn::Linear>(prev, h, *gen_));
+    encoder->push_back(std::make_shared<nn::ReLU>());
+    prev = h;
+  }
+  mu_head = register_module("mu", std::make_shared<nn::Linear>(prev, config_.latent, *gen_));
+  logvar_head = register_module("logvar", std::make_shared<nn::Linear>(prev, config_.latent, *gen_));
+  decoder = register_module("decoder", std::make_shared<nn::Sequential>());
+  prev = config_.latent;
+  for (auto it = config_.hidden.rbegin(); it != config_.hidden.rend(); ++it) {
+    decoder->push_back(std::make_shared<nn::Linear>(prev, *it, *gen_));
+    decoder->push_back(std::make_shared<nn::ReLU>());
+    prev = *it;
+  }
+  decoder->push_back(std::make_shared<nn::Linear>(prev, config_.input, *gen_));
+}
+
+VariationalAutoencoder::Posterior VariationalAutoencoder::posterior(const Tensor& x) {
+  const Tensor h = (*encoder)(x);
+  return {(*mu_head)(h), (*logvar_head)(h)};
+}
+
+Tensor VariationalAutoencoder::reparameterize(const Posterior& q) {
+  const Tensor eps = ad::randn<float>(q.mu.shape(), *gen_);
+  return ad::add(q.mu, ad::mul(ad::exp(ad::mul(q.logvar, 0.5f)), eps));  // μ + σ ⊙ ε
+}
+
+Tensor VariationalAutoencoder::encode(const Tensor& x) { return posterior(x).mu; }
+
+Tensor VariationalAutoencoder::decode_logits(const Tensor& z) { return (*decoder)(z); }
+
+Tensor VariationalAutoencoder::decode(const Tensor& z) {
+  const Tensor out = decode_logits(z);
+  return config_.likelihood == Reconstruction::BCE ? ad::sigmoid(out) : out;
+}
+
+Tensor VariationalAutoencoder::reconstruct(const Tensor& x) {
+  const Posterior q = posterior(x);
+  return decode(is_training() ? reparameterize(q) : q.mu);
+}
+
+Loss VariationalAutoencoder::loss(const Tensor& x) {
+  const Posterior q = posterior(x);
+  const Tensor z = reparameterize(q);  // sampled in eval too: the loss is the ELBO estimate
+  const Tensor out = decode_logits(z);
+  const Tensor reconstruction = config_.likelihood == Reconstruction::BCE
+                                    ? nn::bce_with_logits_loss(out, x, nn::Reduction::Sum)  // −log p(x|z), Bernoulli
+                                    : nn::mse_loss(out, x, nn::Reduction::Sum);
+  const Tensor kl = nn::kl_normal(q.mu, q.logvar, nn::Reduction::Sum);
+  const float per_image = 1.0f / static_cast<float>(x.size(0));
+  const Tensor total = ad::mul(ad::add(reconstruction, ad::mul(kl, static_cast<float>(config_.beta))), per_image);
+  return {total, {{"reconstruction", reconstruction.item() * per_image}, {"kl", kl.item() * per_image}}};
+}
+
+Tensor VariationalAutoencoder::sample(std::size_t n) {
+  ad::NoGradGuard no_grad;
+  return decode(ad::randn<float>({n, config_.latent}, *gen_));
+}
+
+Tensor VariationalAutoencoder::interpolate(const Tensor& a, const Tensor& b, std::size_t steps) {
+  ad::NoGradGuard no_grad;
+  if (steps < 2) throw ad::Error("interpolate: needs at least 2 steps");
+  const Tensor za = encode(ad::reshape(a, {1, config_.input})), zb = encode(ad::reshape(b, {1, config_.input}));
+  std::vector<Tensor> path;
+  for (std::size_t s = 0; s < steps; ++s) {
+    const float t = static_cast<float>(s) / static_cast<float>(steps - 1);
+    path.push_back(ad::add(ad::mul(za, 1.0f - t), ad::mul(zb, t)));
+  }
+  return decode(ad::concat(path, 0));
+}
+
+double VariationalAutoencoder::negative_elbo(const Tensor& data, std::size_t batch_size) {
+  const bool was_training = is_training();
+  eval();
+  ad::NoGradGuard no_grad;
+  const double saved_beta = config_.beta;
+  config_.beta = 1.0;
+  double total = 0;
+  for (std::size_t start = 0; start < data.size(0); start += batch_size) {
+    const std::size_t end = std::min(data.size(0), start + batch_size);
+    total += loss(ad::slice(data, 0, start, end)).total.item() * static_cast<double>(end - start);
+  }
+  config_.beta = saved_beta;
+  train(was_training);
+  return total / static_cast<double>(data.size(0));
+}
+
+std::string VariationalAutoencoder::describe() const {
+  std::ostringstream os;
+  os << config_.input;
+  for (auto h : config_.hidden) os << "-" << h;
+  os << "-" << config_.latent << (config_.likelihood == Reconstruction::BCE ? ", Bernoulli" : ", Gaussian");
+  if (config_.beta != 1.0) os << ", beta=" << config_.beta;
+  return os.str();
+}
+
+}  // namespace ae

@@ -1,0 +1,55 @@
+// Variational autoencoder: the encoder outputs a distribution q(z|x) = N(μ(x), σ²(x)), not a point; the
+// decoder p(x|z) reconstructs from a sample z = μ + σ ⊙ ε, ε ~ N(0, I) (reparameterization: the sample is a
+// differentiable function of μ and σ); the loss adds the KL divergence to the prior N(0, I):
+//   L(x, x') = reconstruction + β · D_KL(N(μ_x, σ_x) ‖ N(0, I))
+//   — slides 003 "Variational Autoencoder"; 000 "Variational"; 001 "Sample a point in the latent space and
+//   pass it through the decoder"
+// Bernoulli decoder: reconstruction = Σ BCE(x, x') (in nats); Gaussian decoder: Σ (x − x')².
+// Reported per image: (Σ over the batch) / N, so the numbers read as nats per image.
+#pragma once
+
+#include <memory>
+
+#include "autoencoders/model.hpp"
+
+namespace ae {
+
+struct VAEConfig {
+  std::size_t input = 784;
+  std::vector<std::size_t> hidden{400};
+  std::size_t latent = 20;
+  Reconstruction likelihood = Reconstruction::BCE;  // BCE: Bernoulli decoder; MSE: Gaussian decoder
+  double beta = 1.0;
+};
+
+class VariationalAutoencoder : public AutoencoderModel {
+ public:
+  VariationalAutoencoder(VAEConfig config, std::shared_ptr<ad::Generator> gen);
+  struct Posterior {
+    Tensor mu, logvar;  // [N, latent]
+  };
+  Posterior posterior(const Tensor& x);                   // q(z|x)
+  Tensor reparameterize(const Posterior& q);              // z = μ + exp(½ log σ²) ⊙ ε
+  Tensor encode(const Tensor& x) override;                // μ(x): the code used for plots and retrieval
+  Tensor decode(const Tensor& z) override;                // mean of p(x|z), in [0, 1] for Bernoulli
+  Tensor decode_logits(const Tensor& z);                  // before the sigmoid (Bernoulli decoder)
+  Tensor reconstruct(const Tensor& x) override;           // decode(z) with z sampled in training, μ in eval
+  Loss loss(const Tensor& x) override;                    // terms: reconstruction, kl (per image)
+  std::string type_name() const override { return "VariationalAutoencoder"; }
+  std::string describe() const override;
+
+  Tensor sample(std::size_t n);                                      // decode(z), z ~ N(0, I)
+  Tensor interpolate(const Tensor& a, const Tensor& b, std::size_t steps);  // decode along μ(a) → μ(b)
+  // Test negative ELBO in nats per image (one z sample per image, β = 1), like PyTorch's VAE example.
+  double negative_elbo(const Tensor& data, std::size_t batch_size = 1000);
+  std::size_t latent() const { return config_.latent; }
+
+  std::shared_ptr<nn::Sequential> encoder, decoder;
+  std::shared_ptr<nn::Linear> mu_head, logvar_head;
+
+ private:
+  VAEConfig config_;
+  std::shared_ptr<ad::Generator> gen_;
+};
+
+}  // namespace ae

@@ -1,0 +1,419 @@
+// Each variant's defining property, on small real MNIST subsets where a property needs data.
+#define BOOST_TEST_MODULE autoencoders
+#include <cmath>
+
+#include "autoencoders/autoencoder.hpp"
+#include "autoencoders/contractive.hpp"
+#include "autoencoders/convolutional.hpp"
+#include "autoencoders/denoising.hpp"
+#include "autoencoders/k_sparse.hpp"
+#include "autoencoders/pca.hpp"
+#include "autoencoders/sparse.hpp"
+#include "autoencoders/stacked.hpp"
+#include "autoencoders/trainer.hpp"
+#include "autoencoders/variational.hpp"
+#include "helpers.hpp"
+#include "nn/losses.hpp"
+
+using namespace test;
+using ad::Tensor;
+using V = std::vector<Tensor64>;
+
+namespace {
+const nn::Dataset& mnist_train() {
+  static const nn::Dataset d = nn::load_mnist(nn::default_data_dir(), nn::Split::Train, 5000);
+  return d;
+}
+const nn::Dataset& mnist_test() {
+  static const nn::Dataset d = nn::load_mnist(nn::default_data_dir(), nn::Split::Test, 1000);
+  return d;
+}
+std::vector<ae::EpochStats> train(ae::AutoencoderModel& m, const Tensor& data, std::size_t epochs, double lr,
+                                  std::uint64_t seed, std::size_t batch = 64) {
+  ad::Generator gen(seed);
+  nn::DataLoader loader(data, {}, batch, gen);
+  nn::Adam adam(m.named_parameters(), lr);
+  return ae::fit(m, loader, adam, epochs);
+}
+double test_mse(ae::AutoencoderModel& m, const Tensor& x) {
+  m.eval();
+  const Tensor r = ae::map_batches(x, [&](const Tensor& b) { return m.reconstruct(b); });
+  m.train();
+  return ae::mse(r, x);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(linear_autoencoder_spans_the_pca_subspace) {
+  // "Si activaciones lineales y L error cuadrático medio → f(x) describe el mismo subespacio que PCA" (slides 004).
+  // PCA centres the data; the autoencoder gets the same centred digits. SGD with momentum follows the curvature of
+  // this near-quadratic problem (Adam's per-coordinate scaling crawls along the small eigenvalue gaps).
+  const std::size_t m = 16;
+  Tensor x = nn::load_mnist(nn::default_data_dir(), nn::Split::Train, 10000).images;
+  ae::PCA pca;
+  pca.fit(x);
+  x = ad::sub(x, pca.mean());
+  ad::Generator gen(1);
+  ae::Autoencoder linear({{784, m}, ae::Activation::Identity, ae::Activation::Identity, ae::Activation::Identity}, gen);
+  ad::Generator order(2);
+  nn::DataLoader loader(x, {}, 100, order);
+  nn::SGD sgd(linear.named_parameters(), 10.0, 0.9);
+  const std::size_t epochs = 40;
+  nn::WarmupDecayLR schedule(sgd, 300, epochs * loader.num_batches());
+  ae::fit(linear, loader, sgd, epochs, {[&](std::size_t, std::size_t, std::size_t, double) { schedule.step(); }, nullptr});
+  // decoder columns W2 [784, m] against the top-m principal axes
+  const auto angles = ae::principal_angles_degrees(linear.decoder_filters(), ad::transpose(pca.components(m)));
+  const double ae_mse = ae::mse(linear.reconstruct(x), x);
+  const double pca_mse = ae::mse(ad::add(pca.reconstruct(ad::add(x, pca.mean()), m), ad::neg(pca.mean())), x);
+  BOOST_TEST_MESSAGE("linear AE M=" << m << ": largest principal angle " << angles.back() << " deg, MSE " << ae_mse
+                                    << " vs PCA " << pca_mse);
+  BOOST_TEST(angles.back() < 2.0);
+  BOOST_TEST(ae_mse / pca_mse < 1.01);
+  BOOST_TEST(ae_mse / pca_mse > 0.9999);  // PCA is optimal among linear maps
+}
+
+BOOST_AUTO_TEST_CASE(pca_by_hand) {
+  // points on the line y = 2x plus a little noise along (−2, 1): the first axis is (1, 2)/√5
+  Tensor pts = Tensor::zeros({5, 2});
+  const float t[5] = {-2, -1, 0, 1, 2}, e[5] = {0.1f, -0.2f, 0.0f, 0.2f, -0.1f};  // Σ t·e = 0: e is uncorrelated with t
+  for (int i = 0; i < 5; ++i) {
+    pts.data()[2 * i] = t[i] - 2 * e[i] + 3;
+    pts.data()[2 * i + 1] = 2 * t[i] + e[i] - 1;
+  }
+  ae::PCA pca;
+  pca.fit(pts);
+  const Tensor c = pca.components(1);
+  BOOST_TEST(std::abs(c.value()(0, 0) - 1 / std::sqrt(5.0f)) < 1e-5);
+  BOOST_TEST(std::abs(c.value()(0, 1) - 2 / std::sqrt(5.0f)) < 1e-5);
+  BOOST_TEST(std::abs(pca.mean().value()(0) - 3.0f) < 1e-5);
+  BOOST_TEST(pca.explained_variance_ratio(1) > 0.99);
+  BOOST_TEST(ae::mse(pca.reconstruct(pts, 2), pts) < 1e-10);
+  CHECK_THROWS_WITH(pca.transform(pts, 3), "PCA::transform", "3 components");
+}
+
+BOOST_AUTO_TEST_CASE(k_sparse_codes_have_exactly_k_nonzeros) {
+  ad::Generator gen(3);
+  ae::KSparseAutoencoder model({784, 200, 10, 3.0, 40, 4}, gen);
+  const Tensor x = ad::slice(mnist_train().images, 0, 0, 1000);
+  auto count = [](const Tensor& h) {
+    std::vector<std::size_t> per_row(h.size(0), 0);
+    for (std::size_t r = 0; r < h.size(0); ++r)
+      for (std::size_t c = 0; c < h.size(1); ++c) per_row[r] += h.value()(r, c) != 0.0f;
+    return per_row;
+  };
+  BOOST_TEST(model.k() == 40u);  // the schedule starts at k_start
+  ad::Generator order(4);
+  nn::DataLoader loader(x, {}, 100, order);
+  nn::Adam adam(model.named_parameters(), 1e-3);
+  ae::fit(model, loader, adam, 6, {nullptr, [&](const ae::EpochStats& s) { model.set_epoch(s.epoch + 1); }});
+  BOOST_TEST(model.k() == 10u);  // lowered to k
+  model.train();
+  for (auto n : count(model.encode(ad::slice(x, 0, 0, 200)))) BOOST_TEST(n == 10u);
+  model.eval();
+  for (auto n : count(model.encode(ad::slice(x, 0, 0, 200)))) BOOST_TEST(n == 30u);  // α·k
+  BOOST_TEST(model.named_parameters().size() == 3u);  // tied: W, encoder bias, decoder bias
+  const double mse = test_mse(model, mnist_test().images);
+  BOOST_TEST_MESSAGE("k-sparse k=10: test MSE " << mse);
+  BOOST_TEST(mse < 0.05);
+}
+
+BOOST_AUTO_TEST_CASE(kl_penalty_drives_mean_activation_to_rho) {
+  const double rho = 0.05;
+  ad::Generator gen(5);
+  ae::SparseConfig cfg;
+  cfg.architecture = {{784, 64}};
+  cfg.penalty = ae::SparsityPenalty::KL;
+  cfg.rho = rho;
+  cfg.beta = 3.0;
+  ae::SparseAutoencoder sparse(cfg, gen);
+  ad::Generator gen2(5);
+  ae::Autoencoder plain({{784, 64}}, gen2);
+  train(sparse, mnist_train().images, 5, 3e-3, 6);
+  train(plain, mnist_train().images, 5, 3e-3, 6);
+  ad::NoGradGuard no_grad;
+  const double sparse_mean = ad::mean(sparse.encode(mnist_test().images)).item();
+  const double plain_mean = ad::mean(plain.encode(mnist_test().images)).item();
+  BOOST_TEST_MESSAGE("mean hidden activation: KL-sparse " << sparse_mean << " (rho " << rho << "), plain " << plain_mean);
+  BOOST_TEST(std::abs(sparse_mean - rho) < 0.02);
+  BOOST_TEST(plain_mean > 0.2);
+}
+
+BOOST_AUTO_TEST_CASE(l1_penalty_lowers_activity) {
+  ad::Generator gen(7);
+  ae::SparseConfig cfg;
+  cfg.architecture = {{784, 64}, ae::Activation::ReLU, ae::Activation::ReLU};
+  cfg.penalty = ae::SparsityPenalty::L1;
+  cfg.lambda = 1e-4;
+  ae::SparseAutoencoder sparse(cfg, gen);
+  ad::Generator gen2(7);
+  ae::Autoencoder plain(cfg.architecture, gen2);
+  train(sparse, mnist_train().images, 3, 3e-3, 8);
+  train(plain, mnist_train().images, 3, 3e-3, 8);
+  ad::NoGradGuard no_grad;
+  const double sparse_l1 = nn::l1_activity(sparse.encode(mnist_test().images)).item();
+  const double plain_l1 = nn::l1_activity(plain.encode(mnist_test().images)).item();
+  BOOST_TEST_MESSAGE("L1 activity per image: L1-sparse " << sparse_l1 << ", plain " << plain_l1);
+  BOOST_TEST(sparse_l1 < 0.5 * plain_l1);
+  BOOST_TEST(sparse_l1 > 0.0);  // not every unit dead
+  const double mse = test_mse(sparse, mnist_test().images);
+  BOOST_TEST_MESSAGE("L1-sparse test MSE " << mse);
+  BOOST_TEST(mse < 0.04);  // still reconstructs (the mean image scores about 0.067)
+}
+
+BOOST_AUTO_TEST_CASE(denoising_beats_plain_on_noisy_inputs) {
+  auto g1 = std::make_shared<ad::Generator>(9);
+  ae::DenoisingAutoencoder dae({{{784, 128}}, ae::Corruption::Gaussian, 0.5}, g1);
+  ad::Generator g2(9);
+  ae::Autoencoder plain({{784, 128}}, g2);
+  train(dae, mnist_train().images, 5, 2e-3, 10);
+  train(plain, mnist_train().images, 5, 2e-3, 10);
+  ad::Generator noise(11);
+  const Tensor clean = mnist_test().images;
+  const Tensor noisy = ae::corrupt(clean, ae::Corruption::Gaussian, 0.5, noise);
+  dae.eval();
+  plain.eval();
+  ad::NoGradGuard no_grad;
+  const double dae_mse = ae::mse(dae.reconstruct(noisy), clean), plain_mse = ae::mse(plain.reconstruct(noisy), clean);
+  const double noisy_mse = ae::mse(noisy, clean);
+  BOOST_TEST_MESSAGE("MSE to the clean images: noisy input " << noisy_mse << ", plain AE " << plain_mse << ", DAE " << dae_mse);
+  BOOST_TEST(dae_mse < 0.95 * plain_mse);
+  BOOST_TEST(dae_mse < 0.5 * noisy_mse);
+}
+
+BOOST_AUTO_TEST_CASE(corruptions_do_what_they_say) {
+  ad::Generator gen(12);
+  const Tensor x = Tensor::full({100, 100}, 0.5f);
+  const Tensor masked = ae::corrupt(x, ae::Corruption::Masking, 0.3, gen);
+  const Tensor sp = ae::corrupt(x, ae::Corruption::SaltAndPepper, 0.2, gen);
+  const Tensor gauss = ae::corrupt(x, ae::Corruption::Gaussian, 0.1, gen);
+  double zeros = 0, salt = 0, pepper = 0;
+  for (std::size_t i = 0; i < x.numel(); ++i) {
+    zeros += masked.data()[i] == 0.0f;
+    salt += sp.data()[i] == 1.0f;
+    pepper += sp.data()[i] == 0.0f;
+  }
+  BOOST_TEST(std::abs(zeros / 1e4 - 0.3) < 0.02);
+  BOOST_TEST(std::abs(salt / 1e4 - 0.1) < 0.015);
+  BOOST_TEST(std::abs(pepper / 1e4 - 0.1) < 0.015);
+  BOOST_TEST(std::abs(std::sqrt(ae::mse(gauss, x)) - 0.1) < 0.005);
+  // only in training
+  auto g = std::make_shared<ad::Generator>(13);
+  ae::DenoisingAutoencoder dae({{{784, 16}}, ae::Corruption::Masking, 0.5}, g);
+  dae.eval();
+  const double a = dae.loss(ad::slice(mnist_test().images, 0, 0, 10)).total.item();
+  const double b = dae.loss(ad::slice(mnist_test().images, 0, 0, 10)).total.item();
+  BOOST_TEST(a == b);
+}
+
+BOOST_AUTO_TEST_CASE(contractive_closed_form_equals_autodiff_equals_finite_differences) {
+  // A one-layer sigmoid encoder in float64: ‖J‖²_F three ways.
+  const Tensor64 x = uniform({3, 6}, 14, 0, 1), w = uniform({4, 6}, 15), b = uniform({4}, 16);
+  const double closed = ae::contractive_penalty_closed_form(x, w, b).item();
+  auto enc = [&](const Tensor64& in) { return ad::sigmoid(ad::add(ad::matmul(in, w, false, true), b)); };
+  const double exact = ae::jacobian_penalty<double>(enc, x, ae::JacobianMode::Exact).item();
+  // finite differences of h w.r.t. every input pixel, sample by sample
+  double fd = 0;
+  const double eps = 1e-6;
+  for (std::size_t n = 0; n < 3; ++n)
+    for (std::size_t j = 0; j < 6; ++j) {
+      Tensor64 xp = x.detach(), xm = x.detach();
+      xp.value()(n, j) += eps;
+      xm.value()(n, j) -= eps;
+      const Tensor64 hp = enc(xp), hm = enc(xm);
+      for (std::size_t i = 0; i < 4; ++i) {
+        const double d = (hp.value()(n, i) - hm.value()(n, i)) / (2 * eps);
+        fd += d * d;
+      }
+    }
+  fd /= 3;
+  BOOST_TEST_MESSAGE("||J||_F^2: closed form " << closed << ", autodiff " << exact << ", finite differences " << fd);
+  BOOST_TEST(std::abs(closed - exact) < 1e-12 * std::abs(closed));
+  BOOST_TEST(std::abs(closed - fd) < 1e-7 * std::abs(closed));
+  // Hutchinson is unbiased: the mean of many projections approaches the exact value
+  ad::Generator gen(17);
+  const double hutch = ae::jacobian_penalty<double>(enc, x, ae::JacobianMode::Hutchinson, 4000, &gen).item();
+  BOOST_TEST(std::abs(hutch - exact) < 0.05 * exact);
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_penalty_terms) {
+  const Tensor64 x = uniform({3, 5}, 18, 0, 1), w = uniform({4, 5}, 19), b = uniform({4}, 20);
+  CHECK_GRADCHECK([](const V& in) { return ae::contractive_penalty_closed_form(in[0], in[1], in[2]); }, x, w, b);
+  // the autodiff path is differentiable in the encoder's parameters (double backward), and in x
+  CHECK_GRADCHECK(
+      [](const V& in) {
+        auto enc = [&](const Tensor64& v) { return ad::tanh(ad::add(ad::matmul(v, in[1], false, true), in[2])); };
+        return ae::jacobian_penalty<double>(enc, in[0], ae::JacobianMode::Exact);
+      },
+      x, w, b);
+  CHECK_GRADCHECK(
+      [](const V& in) {
+        ad::Generator gen(21);  // the same projections at every evaluation
+        auto enc = [&](const Tensor64& v) { return ad::sigmoid(ad::add(ad::matmul(v, in[1], false, true), in[2])); };
+        return ae::jacobian_penalty<double>(enc, in[0], ae::JacobianMode::Hutchinson, 3, &gen);
+      },
+      x, w, b);
+  // a two-layer encoder through the exact path
+  const Tensor64 w2 = uniform({3, 4}, 22);
+  CHECK_GRADCHECK(
+      [](const V& in) {
+        auto enc = [&](const Tensor64& v) { return ad::sigmoid(ad::matmul(ad::softplus(ad::matmul(v, in[1], false, true)), in[2], false, true)); };
+        return ae::jacobian_penalty<double>(enc, in[0], ae::JacobianMode::Exact);
+      },
+      x, w, w2);
+}
+
+BOOST_AUTO_TEST_CASE(contractive_training_lowers_the_jacobian_norm) {
+  auto g1 = std::make_shared<ad::Generator>(23);
+  // λ is relative to the per-pixel MSE (≈ Rifai et al.'s λ / 784 for a per-image squared error)
+  ae::ContractiveAutoencoder cae({{{784, 64}}, 1e-3, ae::JacobianMode::ClosedForm}, g1);
+  auto g2 = std::make_shared<ad::Generator>(23);
+  ae::ContractiveAutoencoder plain({{{784, 64}}, 0.0, ae::JacobianMode::ClosedForm}, g2);
+  train(cae, mnist_train().images, 4, 2e-3, 24);
+  train(plain, mnist_train().images, 4, 2e-3, 24);
+  const Tensor x = mnist_test().images;
+  const double j_cae = cae.jacobian_norm_sq(x, ae::JacobianMode::ClosedForm).item();
+  const double j_plain = plain.jacobian_norm_sq(x, ae::JacobianMode::ClosedForm).item();
+  BOOST_TEST_MESSAGE("mean ||J||_F^2 on test digits: CAE " << j_cae << ", plain " << j_plain);
+  BOOST_TEST(j_cae < 0.5 * j_plain);
+  const double mse_cae = test_mse(cae, x), mse_plain = test_mse(plain, x);
+  BOOST_TEST_MESSAGE("test MSE: CAE " << mse_cae << ", plain " << mse_plain);
+  BOOST_TEST(mse_cae < 1.2 * mse_plain);  // contracts without giving up the reconstruction
+  // the deep path agrees with the closed form on the trained model
+  const Tensor few = ad::slice(x, 0, 0, 20);
+  const double exact = cae.jacobian_norm_sq(few, ae::JacobianMode::Exact).item();
+  const double closed = cae.jacobian_norm_sq(few, ae::JacobianMode::ClosedForm).item();
+  BOOST_TEST(std::abs(exact - closed) < 1e-4 * closed);
+  CHECK_THROWS_WITH(ae::ContractiveAutoencoder({{{784, 64, 8}}, 0.1, ae::JacobianMode::ClosedForm}, g1), "closed form",
+                    "one-layer sigmoid");
+}
+
+BOOST_AUTO_TEST_CASE(greedy_training_changes_only_the_current_layer) {
+  auto gen = std::make_shared<ad::Generator>(25);
+  ae::StackedAutoencoder stack({{784, 64, 32, 8}}, gen);
+  auto snapshot = [&] {
+    std::vector<std::vector<float>> s;
+    for (auto& [n, p] : stack.named_parameters()) s.emplace_back(p.data(), p.data() + p.numel());
+    return s;
+  };
+  const auto names = stack.named_parameters();
+  ad::Generator order(26);
+  nn::DataLoader loader(ad::slice(mnist_train().images, 0, 0, 1000), {}, 100, order);
+  std::vector<double> layer_losses;
+  for (std::size_t layer = 0; layer < stack.depth(); ++layer) {
+    const auto before = snapshot();
+    const auto hist = stack.pretrain_layer(layer, loader, 2, 1e-3);
+    const auto after = snapshot();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const bool own = names[i].first.find("coder" + std::to_string(layer) + ".") != std::string::npos;
+      BOOST_TEST_CONTEXT(names[i].first << " while training layer " << layer) { BOOST_TEST((before[i] != after[i]) == own); }
+    }
+    BOOST_TEST(hist.back().loss() < hist.front().loss() * 1.001);
+    layer_losses.push_back(hist.back().loss());
+  }
+  // fine-tuning the unrolled stack end to end lowers the reconstruction error further
+  const double before_ft = test_mse(stack, mnist_test().images);
+  train(stack, mnist_train().images, 2, 1e-3, 27);
+  const double after_ft = test_mse(stack, mnist_test().images);
+  BOOST_TEST_MESSAGE("greedy layer losses " << layer_losses[0] << ", " << layer_losses[1] << ", " << layer_losses[2]
+                                            << "; deep AE test MSE before fine-tuning " << before_ft << ", after " << after_ft);
+  BOOST_TEST(after_ft < before_ft);
+  // the classifier shares the encoder's parameters
+  ad::Generator g(28);
+  auto clf = stack.classifier(10, g);
+  BOOST_TEST(clf->named_parameters().size() == 2 * stack.depth() + 2);
+  BOOST_TEST(clf->named_parameters()[0].second.node() == stack.encoders()[0]->weight.node());
+  BOOST_TEST((*clf)(ad::slice(mnist_test().images, 0, 0, 5)).shape() == (ad::Shape{5, 10}));
+}
+
+BOOST_AUTO_TEST_CASE(vae_kl_matches_monte_carlo_and_loss_decreases) {
+  // closed-form KL(N(μ, σ²) ‖ N(0, 1)) against E_q[log q(z) − log p(z)] by sampling
+  const Tensor64 mu = Tensor64::from_vector({0.5, -1.0, 0.0}, {1, 3});
+  const Tensor64 logvar = Tensor64::from_vector({-0.5, 0.3, -1.2}, {1, 3});
+  const double closed = nn::kl_normal(mu, logvar).item();
+  ad::Generator gen(29);
+  double mc = 0;
+  const int samples = 200000;
+  for (int s = 0; s < samples; ++s)
+    for (std::size_t j = 0; j < 3; ++j) {
+      const double m = mu.value()(0, j), sd = std::exp(0.5 * logvar.value()(0, j)), e = gen.normal();
+      const double z = m + sd * e;
+      mc += (-0.5 * e * e - std::log(sd)) - (-0.5 * z * z);  // log q(z) − log p(z), constants cancel
+    }
+  mc /= samples;
+  BOOST_TEST_MESSAGE("KL closed form " << closed << ", Monte Carlo " << mc);
+  BOOST_TEST(std::abs(closed - mc) < 0.01);
+
+  auto g = std::make_shared<ad::Generator>(30);
+  ae::VariationalAutoencoder vae({784, {256}, 8}, g);
+  const double before = vae.negative_elbo(mnist_test().images);
+  const auto hist = train(vae, mnist_train().images, 4, 1e-3, 31, 128);
+  const double after = vae.negative_elbo(mnist_test().images);
+  BOOST_TEST_MESSAGE("VAE test -ELBO: " << before << " nats before, " << after << " after 4 epochs; train epoch losses "
+                                        << hist.front().loss() << " -> " << hist.back().loss());
+  BOOST_TEST(hist.back().loss() < hist.front().loss());
+  BOOST_TEST(after < 0.5 * before);
+  BOOST_TEST(after < 200.0);
+  BOOST_TEST(vae.sample(6).shape() == (ad::Shape{6, 784}));
+  BOOST_TEST(vae.interpolate(ad::slice(mnist_test().images, 0, 0, 1), ad::slice(mnist_test().images, 0, 1, 2), 5).shape() ==
+             (ad::Shape{5, 784}));
+}
+
+BOOST_AUTO_TEST_CASE(convolutional_shapes_round_trip_and_loss_decreases) {
+  ad::Generator gen(32);
+  ae::ConvAutoencoder conv({}, gen);
+  const Tensor x = ad::slice(mnist_train().images, 0, 0, 8);
+  BOOST_TEST(conv.encode(x).shape() == (ad::Shape{8, 16}));
+  BOOST_TEST(conv.reconstruct(x).shape() == (ad::Shape{8, 784}));
+  BOOST_TEST(conv.feature_maps(x, 1).shape() == (ad::Shape{8, 16, 14, 14}));
+  BOOST_TEST(conv.feature_maps(x, 2).shape() == (ad::Shape{8, 32, 7, 7}));
+  // three blocks: 28 → 14 → 7 → 4 and back through output paddings 0, 0, 1
+  ad::Generator gen3(33);
+  ae::ConvAutoencoder deep({28, {8, 8, 8}, 10}, gen3);
+  BOOST_TEST(deep.reconstruct(x).shape() == (ad::Shape{8, 784}));
+  const double before = test_mse(conv, mnist_test().images);
+  const auto hist = train(conv, ad::slice(mnist_train().images, 0, 0, 2000), 2, 1e-3, 34);
+  const double after = test_mse(conv, mnist_test().images);
+  BOOST_TEST_MESSAGE("conv AE test MSE " << before << " -> " << after);
+  BOOST_TEST(after < 0.6 * before);
+  BOOST_TEST(conv.parameter_count() > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(overcomplete_copies_noise_undercomplete_does_not) {
+  // "if the model is too good => autoencoder = identity function" (slides 002). ReLU codes and a linear output
+  // keep the identity within reach of 1024 ≥ 784 units. The noise fills the central 20×20 pixels, where digits
+  // live: MNIST's border pixels are always 0, so no model trained on it gets a gradient to copy them.
+  ad::Generator g1(35), g2(35);
+  ae::Autoencoder over({{784, 1024}, ae::Activation::ReLU, ae::Activation::ReLU, ae::Activation::Identity}, g1);
+  ae::Autoencoder under({{784, 64}, ae::Activation::ReLU, ae::Activation::ReLU, ae::Activation::Identity}, g2);
+  train(over, mnist_train().images, 5, 1e-3, 36);
+  train(under, mnist_train().images, 5, 1e-3, 36);
+  ad::Generator noise(37);
+  Tensor random_images = Tensor::zeros({200, 784});
+  const Tensor u = ad::rand_uniform<float>({200, 784}, noise);
+  for (std::size_t i = 0; i < 200; ++i)
+    for (std::size_t r = 4; r < 24; ++r)
+      for (std::size_t c = 4; c < 24; ++c) random_images.value()(i, r * 28 + c) = u.value()(i, r * 28 + c);
+  const double over_noise = test_mse(over, random_images), under_noise = test_mse(under, random_images);
+  const double over_digits = test_mse(over, mnist_test().images), under_digits = test_mse(under, mnist_test().images);
+  BOOST_TEST_MESSAGE("noise MSE: overcomplete " << over_noise << ", undercomplete " << under_noise << "; digits MSE: "
+                                                << over_digits << ", " << under_digits);
+  BOOST_TEST(over_noise < 0.5 * under_noise);
+  BOOST_TEST(over_digits < under_digits);
+}
+
+BOOST_AUTO_TEST_CASE(fit_stops_on_a_non_finite_loss) {
+  ad::Generator gen(38);
+  ae::Autoencoder model({{784, 16}, ae::Activation::Identity, ae::Activation::Identity, ae::Activation::Identity}, gen);
+  ad::Generator order(39);
+  nn::DataLoader loader(ad::slice(mnist_train().images, 0, 0, 500), {}, 50, order);
+  nn::SGD sgd(model.named_parameters(), 1e6);  // diverges
+  CHECK_THROWS_WITH(ae::fit(model, loader, sgd, 5), "training stopped", "epoch", "batch", "learning rate");
+}
+
+BOOST_AUTO_TEST_CASE(same_seed_same_numbers) {
+  auto run = [] {
+    ad::Generator gen(40);
+    ae::Autoencoder m({{784, 16}}, gen);
+    return train(m, ad::slice(mnist_train().images, 0, 0, 500), 2, 1e-3, 41).back().loss();
+  };
+  BOOST_TEST(run() == run());
+}
