@@ -1,0 +1,132 @@
+// What every lesson shares: the command line, data loading (full or --quick), progress, image grids (PNG via
+// libpng), plots (gnuplot, from CSVs that are kept), metrics.json, and the lesson's README.md.
+//
+//   int main(int argc, char** argv) {
+//     return lessons::run(argc, argv, spec, [](lessons::Lesson& L) { ... L.metric("ae_test_mse", v, "..."); });
+//   }
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "autoencoders/trainer.hpp"
+#include "nn/data.hpp"
+
+namespace lessons {
+
+using ad::Tensor;
+
+struct Spec {
+  std::string id;        // "01_undercomplete": the executable is lesson01_undercomplete, the folder out/01_undercomplete
+  std::string title;     // "The undercomplete autoencoder and compression"
+  std::string summary;   // a paragraph for the README: what the lesson shows
+  std::string slides;    // the slides it reproduces, e.g. 004 "AUTOENCODER BÁSICO"
+  std::size_t epochs = 10, batch = 128;
+  double lr = 1e-3;
+  bool datasets = true;  // accepts --dataset mnist|fashion
+  std::size_t quick_train = 2000, quick_test = 500, quick_epochs = 1;
+};
+
+struct Options {
+  std::size_t epochs = 0, batch = 0;
+  double lr = 0;
+  std::uint64_t seed = 1;
+  std::string data_dir, out_dir, dataset = "mnist";
+  int threads = 0;  // 0: OpenBLAS's default
+  bool quick = false;
+};
+
+// One row of an image grid: a caption and [k, h·w] images.
+struct GridRow {
+  std::string caption;
+  Tensor images;
+  enum class Scale { Pixels, PerImage, Signed } scale = Scale::Pixels;  // [0,1]; min..max; ±max|v| around grey
+};
+
+class Plot {
+ public:
+  Plot(std::string title, std::string xlabel, std::string ylabel);
+  Plot& line(const std::string& name, const std::vector<double>& x, const std::vector<double>& y, bool points = true);
+  Plot& scatter(const std::string& name, const std::vector<double>& x, const std::vector<double>& y, double size = 0.5);
+  Plot& scatter_by_class(const std::vector<double>& x, const std::vector<double>& y, const std::vector<std::size_t>& cls,
+                         const std::vector<std::string>& class_names);
+  Plot& histogram(const std::string& name, const std::vector<double>& values, std::size_t bins, double lo, double hi);
+  // Clustered bars: categories along x, one bar per series.
+  Plot& bars(const std::vector<std::string>& categories, const std::vector<std::pair<std::string, std::vector<double>>>& series);
+  Plot& log_x();
+  Plot& log_y();
+  Plot& command(const std::string& gnuplot_line);  // anything else (x2tics, ranges, ...)
+  Plot& size(int width, int height);
+
+ private:
+  friend class Lesson;
+  enum class Kind { None, XY, Class, Bars };
+  std::string title_, xlabel_, ylabel_;
+  Kind kind_ = Kind::None;
+  std::vector<std::string> csv_rows_, plot_clauses_, commands_;
+  std::string csv_header_;
+  int width_ = 900, height_ = 600;
+};
+
+class Lesson {
+ public:
+  Lesson(Spec spec, Options options, std::string program);
+  const Spec& spec() const { return spec_; }
+  const Options& options() const { return options_; }
+  bool quick() const { return options_.quick; }
+  std::string path(const std::string& file) const;  // inside the output folder
+
+  // The lesson's data set (--dataset), full or --quick-sized.
+  const nn::Dataset& train_set();
+  const nn::Dataset& test_set();
+  nn::Dataset load(const std::string& kind, nn::Split split);  // another data set, sized the same way
+  std::size_t epochs() const { return options_.epochs; }
+
+  // Progress for ae::fit: a bar per epoch on a terminal, plain lines otherwise.
+  ae::Callbacks progress(const std::string& what, ae::Callbacks extra = {});
+  void say(const std::string& line) const;
+
+  // Outputs. Each figure goes into the README with the slide it reproduces and what to notice.
+  void grid(const std::string& stem, const std::vector<GridRow>& rows, const std::string& caption,
+            const std::string& slide, const std::string& notice, std::size_t image_side = 28);
+  void plot(const std::string& stem, const Plot& plot, const std::string& caption, const std::string& slide,
+            const std::string& notice);
+  void csv(const std::string& stem, const std::string& header, const std::vector<std::vector<std::string>>& rows,
+           const std::string& description);
+  void metric(const std::string& key, double value, const std::string& meaning);
+  void metric(const std::string& key, const std::string& value, const std::string& meaning);
+  void note(const std::string& paragraph);  // extra README text
+
+  void finish(double seconds);  // metrics.json, README.md, the final table
+
+ private:
+  struct Figure {
+    std::string file, caption, slide, notice;
+  };
+  Spec spec_;
+  Options options_;
+  std::string program_;
+  std::unique_ptr<nn::Dataset> train_, test_;
+  std::vector<Figure> figures_;
+  std::vector<std::pair<std::string, std::string>> csvs_;
+  std::vector<std::tuple<std::string, std::variant<double, std::string>, std::string>> metrics_;
+  std::vector<std::string> notes_;
+};
+
+// Parses the flags, runs the lesson, writes its outputs; returns the exit code
+// (0 done, 1 missing/corrupt data or another error, 2 bad flags).
+int run(int argc, char** argv, const Spec& spec, const std::function<void(Lesson&)>& body);
+
+// Helpers the lessons share.
+std::vector<std::size_t> first_of_each_class(const nn::Dataset& data, std::size_t per_class = 1);
+Tensor rows(const Tensor& images, const std::vector<std::size_t>& indices);
+double psnr_from_mse(double mse);  // 10 log10(1 / MSE) for pixels in [0, 1]
+std::string fmt(double v, int precision = 4);
+
+// Writes an 8-bit greyscale PNG (used by grids; exposed for tests).
+void write_png(const std::string& path, const std::vector<std::uint8_t>& pixels, std::size_t width, std::size_t height);
+
+}  // namespace lessons
