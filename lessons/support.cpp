@@ -216,6 +216,13 @@ std::string num(double v) {
 
 bool stdout_is_terminal() { return isatty(fileno(stdout)); }
 
+// A series name as a CSV field: no separators inside.
+std::string csv_key(std::string name) {
+  for (char& c : name)
+    if (c == ',' || c == '"' || c == '\n') c = ';';
+  return name;
+}
+
 }  // namespace
 
 // ---- PNG ---------------------------------------------------------------------------------------------------
@@ -253,8 +260,8 @@ Plot& Plot::line(const std::string& name, const std::vector<double>& x, const st
   if (x.size() != y.size()) throw ad::Error("Plot::line '" + name + "': " + std::to_string(x.size()) + " x values, " + std::to_string(y.size()) + " y values");
   kind_ = Kind::XY;
   csv_header_ = "series,x,y";
-  for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(name + "," + num(x[i]) + "," + num(y[i]));
-  plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(name) + " ? $3 : 1/0) with " +
+  for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(csv_key(name) + "," + num(x[i]) + "," + num(y[i]));
+  plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(csv_key(name)) + " ? $3 : 1/0) with " +
                           (points ? "linespoints pt 7 ps 0.8" : "lines") + " lw 2 title " + gp_quote(name));
   return *this;
 }
@@ -263,8 +270,8 @@ Plot& Plot::scatter(const std::string& name, const std::vector<double>& x, const
   if (kind_ != Kind::None && kind_ != Kind::XY) throw ad::Error("Plot: cannot mix a scatter with another kind of plot");
   kind_ = Kind::XY;
   csv_header_ = "series,x,y";
-  for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(name + "," + num(x[i]) + "," + num(y[i]));
-  plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(name) + " ? $3 : 1/0) with points pt 7 ps " +
+  for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(csv_key(name) + "," + num(x[i]) + "," + num(y[i]));
+  plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(csv_key(name)) + " ? $3 : 1/0) with points pt 7 ps " +
                           num(size) + " title " + gp_quote(name));
   return *this;
 }
@@ -293,9 +300,9 @@ Plot& Plot::histogram(const std::string& name, const std::vector<double>& values
   csv_header_ = "series,x,y";
   const double width = (hi - lo) / static_cast<double>(bins);
   for (std::size_t b = 0; b < bins; ++b)
-    csv_rows_.push_back(name + "," + num(lo + (static_cast<double>(b) + 0.5) * width) + "," + num(counts[b] / std::max<double>(1.0, static_cast<double>(values.size()))));
+    csv_rows_.push_back(csv_key(name) + "," + num(lo + (static_cast<double>(b) + 0.5) * width) + "," + num(counts[b] / std::max<double>(1.0, static_cast<double>(values.size()))));
   commands_.push_back("set style fill transparent solid 0.45 noborder");
-  plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(name) + " ? $3 : 1/0):(" + num(width) +
+  plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(csv_key(name)) + " ? $3 : 1/0):(" + num(width) +
                           ") with boxes title " + gp_quote(name));
   return *this;
 }
@@ -305,11 +312,11 @@ Plot& Plot::bars(const std::vector<std::string>& categories, const std::vector<s
   kind_ = Kind::Bars;
   csv_header_ = "category";
   for (auto& [name, v] : series) {
-    csv_header_ += "," + name;
+    csv_header_ += "," + csv_key(name);
     if (v.size() != categories.size()) throw ad::Error("Plot::bars: series '" + name + "' does not match the categories");
   }
   for (std::size_t c = 0; c < categories.size(); ++c) {
-    std::string row = categories[c];
+    std::string row = csv_key(categories[c]);
     for (auto& [name, v] : series) row += "," + num(v[c]);
     csv_rows_.push_back(row);
   }
@@ -416,7 +423,7 @@ void Lesson::grid(const std::string& stem, const std::vector<GridRow>& rows, con
   const std::size_t left = margin + label_w + (label_w ? 12 : 0);
   const std::size_t width = left + columns * (cell + gap) - gap + margin;
   const std::size_t height = 2 * margin + rows.size() * (cell + gap) - gap;
-  std::vector<std::uint8_t> img(width * height, 255);
+  std::vector<std::uint8_t> img(width * height, 200);  // light grey: white images keep their edges
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const std::size_t top = margin + r * (cell + gap);
     draw_text(img, width, margin, top + (cell - kGlyphH) / 2, rows[r].caption);
