@@ -50,8 +50,9 @@ std::string find_idx(const std::string& dir, const std::string& stem) {
 Dataset load_pair(const std::string& name, const std::string& dir, Split split, std::size_t limit) {
   const std::string prefix = split == Split::Train ? "train" : "t10k";
   const std::string image_path = find_idx(dir, prefix + "-images-idx3-ubyte");
+  const IdxArray images = read_idx(image_path);
   const std::string label_path = find_idx(dir, prefix + "-labels-idx1-ubyte");
-  const IdxArray images = read_idx(image_path), labels = read_idx(label_path);
+  const IdxArray labels = read_idx(label_path);
   if (images.dims.size() != 3) fail(image_path, "expected 3 dimensions (N, rows, cols), found " + std::to_string(images.dims.size()));
   if (labels.dims.size() != 1) fail(label_path, "expected 1 dimension (N), found " + std::to_string(labels.dims.size()));
   if (images.dims[0] != labels.dims[0])
