@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs each training benchmark and the PyTorch reference (../shared/reference/torch_reference.py, Debian's
+# python3-torch) one after the other in the same environment, and prints both times per epoch and their ratio.
+#   bash bench/compare.sh [--epochs N] [--threads N]
+# Compare only numbers from one run: OPENBLAS_CORETYPE (if set) changes which BLAS kernels run for both.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+epochs=5
+threads=1
+while (($#)); do
+  case "$1" in
+    --epochs) epochs=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    *) echo "compare.sh: unknown flag '$1'; usage: bash bench/compare.sh [--epochs N] [--threads N]" >&2; exit 2 ;;
+  esac
+done
+reference="$root/../shared/reference/torch_reference.py"
+[ -f "$reference" ] || { echo "compare.sh: missing $reference" >&2; exit 1; }
+
+bash "$root/scripts/setup.sh"
+if ! /usr/bin/python3 -c "import torch, numpy" >/dev/null 2>&1; then
+  echo "compare.sh: installing python3-torch and python3-numpy"
+  sudo_cmd=(); [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy >/dev/null
+fi
+
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, threads $threads, $epochs epochs, Fashion-MNIST (60,000 images)"
+last_json() { grep '^{' | tail -n 1; }
+field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+
+rows=()
+for spec in "mlp 32" "mlp 128" "mlp 512" "vae 128" "conv 128"; do
+  set -- $spec
+  model=$1 batch=$2
+  echo "== $model, batch $batch" >&2
+  ours=$("$root/build/bench/bench_$model" --batch "$batch" --epochs "$epochs" --threads "$threads" | last_json)
+  theirs=$(cd "$root" && /usr/bin/python3 "$reference" "$model" --batch "$batch" --epochs "$epochs" --threads "$threads" \
+           --data fashion --mnist-dir "$root/data/mnist" | last_json)
+  o=$(field "$ours" sec_per_epoch)
+  t=$(field "$theirs" sec_per_epoch_median)
+  rss=$(field "$ours" peak_rss_mb)
+  rows+=("$(printf '%-6s %6s %12.3f %12.3f %8.2f %10.0f' "$model" "$batch" "$o" "$t" "$(/usr/bin/python3 -c "print($o / $t)")" "$rss")")
+  blas=$(field "$ours" blas)
+done
+echo
+echo "BLAS: $blas"
+printf '%-6s %6s %12s %12s %8s %10s\n' model batch "ours s/ep" "torch s/ep" ratio "our RSS MB"
+for r in "${rows[@]}"; do echo "$r"; done
