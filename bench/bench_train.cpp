@@ -16,6 +16,7 @@
 
 #include "autodiff/blas.hpp"
 #include "autoencoders/convolutional.hpp"
+#include "autoencoders/trainer.hpp"
 #include "autoencoders/variational.hpp"
 #include "nn/losses.hpp"
 
