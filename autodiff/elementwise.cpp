@@ -183,7 +183,7 @@ TensorT<T> sigmoid(const TensorT<T>& a) {
   require_defined("sigmoid", a);
   xt::xarray<T> v = T(1) / (T(1) + xt::exp(-a.value()));
   return make_result<T>(std::move(v), "sigmoid", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
-    return {mul(c.grad, mul(c.output, rsub(T(1), c.output)))};
+    return {sigmoid_grad(c.grad, c.output)};  // g ⊙ σ(1 − σ)
   });
 }
 
@@ -193,7 +193,7 @@ TensorT<T> tanh(const TensorT<T>& a) {
   require_defined("tanh", a);
   xt::xarray<T> v = xt::tanh(a.value());
   return make_result<T>(std::move(v), "tanh", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
-    return {mul(c.grad, rsub(T(1), square(c.output)))};
+    return {tanh_grad(c.grad, c.output)};  // g ⊙ (1 − tanh²)
   });
 }
 
@@ -201,10 +201,8 @@ template <class T>
 TensorT<T> relu(const TensorT<T>& a) {
   require_defined("relu", a);
   xt::xarray<T> v = xt::maximum(a.value(), T(0));
-  return make_result<T>(std::move(v), "relu", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
-    xt::xarray<T> positive = xt::cast<T>(c.inputs[0].value() > T(0));
-    return {mul(c.grad, constant(std::move(positive)))};
-  });
+  return make_result<T>(std::move(v), "relu", {a},
+                        [](const BackwardArgs<T>& c) -> Grads<T> { return {relu_grad(c.grad, c.inputs[0])}; });
 }
 
 template <class T>
@@ -213,8 +211,7 @@ TensorT<T> leaky_relu(const TensorT<T>& a, T negative_slope) {
   const auto& x = a.value();
   xt::xarray<T> v = xt::where(x > T(0), x, x * negative_slope);
   return make_result<T>(std::move(v), "leaky_relu", {a}, [negative_slope](const BackwardArgs<T>& c) -> Grads<T> {
-    xt::xarray<T> slope = xt::where(c.inputs[0].value() > T(0), T(1), negative_slope);
-    return {mul(c.grad, constant(std::move(slope)))};
+    return {leaky_relu_grad(c.grad, c.inputs[0], negative_slope)};
   });
 }
 
@@ -226,6 +223,70 @@ TensorT<T> softplus(const TensorT<T>& a) {
   xt::xarray<T> v = xt::maximum(x, T(0)) + xt::log1p(xt::exp(-xt::abs(x)));
   return make_result<T>(std::move(v), "softplus", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {mul(c.grad, sigmoid(c.inputs[0]))}; });
+}
+
+// ---- activation gradients: one pass each, no temporaries --------------------------------------------------
+namespace {
+template <class T>
+void check_same(const char* op, const TensorT<T>& g, const TensorT<T>& v) {
+  require_defined(op, g, "gradient");
+  require_defined(op, v, "saved value");
+  if (g.shape() != v.shape())
+    detail::fail(op, ": gradient ", shape_str(g.shape()), " and saved value ", shape_str(v.shape()), " differ");
+}
+
+// out[i] = f(g[i], v[i]) over two same-shape contiguous arrays (a plain loop GCC vectorises).
+template <class T, class F>
+xt::xarray<T> zip(const TensorT<T>& g, const TensorT<T>& v, F f) {
+  xt::xarray<T> out = xt::xarray<T>::from_shape(g.value().shape());
+  const T* __restrict gp = g.data();
+  const T* __restrict vp = v.data();
+  T* __restrict o = out.data();
+  const std::size_t n = out.size();
+  for (std::size_t i = 0; i < n; ++i) o[i] = f(gp[i], vp[i]);
+  return out;
+}
+}  // namespace
+
+// relu'(x) = [x > 0]: zero almost everywhere as a function of x, so only g gets a gradient.
+template <class T>
+TensorT<T> relu_grad(const TensorT<T>& g, const TensorT<T>& x) {
+  check_same("relu_grad", g, x);
+  return make_result<T>(zip(g, x, [](T gi, T xi) { return xi > T(0) ? gi : T(0); }), "relu_grad", {g, x},
+                        [](const BackwardArgs<T>& c) -> Grads<T> { return {relu_grad(c.grad, c.inputs[1]), none<T>()}; });
+}
+
+template <class T>
+TensorT<T> leaky_relu_grad(const TensorT<T>& g, const TensorT<T>& x, T slope) {
+  check_same("leaky_relu_grad", g, x);
+  return make_result<T>(zip(g, x, [slope](T gi, T xi) { return xi > T(0) ? gi : slope * gi; }), "leaky_relu_grad", {g, x},
+                        [slope](const BackwardArgs<T>& c) -> Grads<T> {
+                          return {leaky_relu_grad(c.grad, c.inputs[1], slope), none<T>()};
+                        });
+}
+
+// g ⊙ s(1 − s):  ∂/∂g = s(1 − s),  ∂/∂s = g(1 − 2s)
+template <class T>
+TensorT<T> sigmoid_grad(const TensorT<T>& g, const TensorT<T>& s) {
+  check_same("sigmoid_grad", g, s);
+  return make_result<T>(zip(g, s, [](T gi, T si) { return gi * si * (T(1) - si); }), "sigmoid_grad", {g, s},
+                        [](const BackwardArgs<T>& c) -> Grads<T> {
+                          const auto& [g, s] = std::tie(c.inputs[0], c.inputs[1]);
+                          return {c.needs[0] ? sigmoid_grad(c.grad, s) : none<T>(),
+                                  c.needs[1] ? mul(mul(c.grad, g), rsub(T(1), mul(s, T(2)))) : none<T>()};
+                        });
+}
+
+// g ⊙ (1 − t²):  ∂/∂g = 1 − t²,  ∂/∂t = −2 g t
+template <class T>
+TensorT<T> tanh_grad(const TensorT<T>& g, const TensorT<T>& t) {
+  check_same("tanh_grad", g, t);
+  return make_result<T>(zip(g, t, [](T gi, T ti) { return gi * (T(1) - ti * ti); }), "tanh_grad", {g, t},
+                        [](const BackwardArgs<T>& c) -> Grads<T> {
+                          const auto& [g, t] = std::tie(c.inputs[0], c.inputs[1]);
+                          return {c.needs[0] ? tanh_grad(c.grad, t) : none<T>(),
+                                  c.needs[1] ? mul(mul(c.grad, g), mul(t, T(-2))) : none<T>()};
+                        });
 }
 
 // ---- masks ----------------------------------------------------------------------------------------
@@ -275,6 +336,10 @@ TensorT<T> where(const TensorT<T>& mask, const TensorT<T>& a, const TensorT<T>& 
   template TensorT<T> leaky_relu(const TensorT<T>&, T);                       \
   template TensorT<T> softplus(const TensorT<T>&);                            \
   template TensorT<T> masked_mul(const TensorT<T>&, const TensorT<T>&);       \
+  template TensorT<T> relu_grad(const TensorT<T>&, const TensorT<T>&);        \
+  template TensorT<T> leaky_relu_grad(const TensorT<T>&, const TensorT<T>&, T); \
+  template TensorT<T> sigmoid_grad(const TensorT<T>&, const TensorT<T>&);     \
+  template TensorT<T> tanh_grad(const TensorT<T>&, const TensorT<T>&);        \
   template TensorT<T> where(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&);
 AD_INSTANTIATE(AD_ELEMENTWISE)
 

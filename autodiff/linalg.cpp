@@ -1,6 +1,8 @@
 // Matrix products through OpenBLAS: C = op(A)·op(B), op = identity or transpose, no transposed copies.
 #include <cblas.h>
 
+#include <algorithm>
+
 #include "autodiff/blas.hpp"
 #include "autodiff/internal.hpp"
 
@@ -78,9 +80,30 @@ TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b) {
   return matmul(a, b, false, false);
 }
 
+// y = x Wᵀ + b:  dx = G W,  dW = Gᵀ x,  db = Σ_rows G
+template <class T>
+TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& b) {
+  require_defined("linear", x, "input");
+  require_defined("linear", w, "weight");
+  require_defined("linear", b, "bias");
+  if (x.dim() != 2 || w.dim() != 2 || b.dim() != 1 || x.size(1) != w.size(1) || b.size(0) != w.size(0))
+    detail::fail("linear: input ", shape_str(x.shape()), ", weight ", shape_str(w.shape()), " and bias ", shape_str(b.shape()),
+                 " do not fit y = x Wᵀ + b (expected [N,in], [out,in], [out])");
+  const std::size_t n = x.size(0), in = x.size(1), out = w.size(0);
+  xt::xarray<T> y = xt::xarray<T>::from_shape({n, out});
+  for (std::size_t r = 0; r < n; ++r) std::copy(b.data(), b.data() + out, y.data() + r * out);
+  if (n > 0 && in > 0) blas::gemm<T>(false, true, n, out, in, T(1), x.data(), in, w.data(), in, T(1), y.data(), out);
+  return make_result<T>(std::move(y), "linear", {x, w, b}, [](const BackwardArgs<T>& c) -> Grads<T> {
+    const TensorT<T>& G = c.grad;
+    return {c.needs[0] ? matmul(G, c.inputs[1]) : TensorT<T>(), c.needs[1] ? matmul(G, c.inputs[0], true, false) : TensorT<T>(),
+            c.needs[2] ? sum(G, {0}) : TensorT<T>()};
+  });
+}
+
 #define AD_LINALG(T)                                                           \
   template TensorT<T> matmul(const TensorT<T>&, const TensorT<T>&);            \
-  template TensorT<T> matmul(const TensorT<T>&, const TensorT<T>&, bool, bool);
+  template TensorT<T> matmul(const TensorT<T>&, const TensorT<T>&, bool, bool); \
+  template TensorT<T> linear(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&);
 AD_INSTANTIATE(AD_LINALG)
 
 }  // namespace ad

@@ -42,6 +42,10 @@ template <class T> TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b); 
 // op(a)·op(b) with op = transpose where asked, without materialising the transposes.
 template <class T> TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b, bool transpose_a, bool transpose_b);
 
+// y = x Wᵀ + b for x [N, in], W [out, in], b [out] (PyTorch's Linear), in one op: the bias rows are the GEMM's
+// starting value. The same as add(matmul(x, W, false, true), b), faster; its backward is the same three products.
+template <class T> TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>& bias);
+
 // ---- shapes ---------------------------------------------------------------------------------------
 template <class T> TensorT<T> transpose(const TensorT<T>& a);  // 2-D
 template <class T> TensorT<T> permute(const TensorT<T>& a, const std::vector<std::size_t>& axes);
@@ -70,6 +74,12 @@ template <class T> TensorT<T> max(const TensorT<T>& a);
 template <class T> TensorT<T> max(const TensorT<T>& a, const std::vector<std::size_t>& axes, bool keepdim = false);
 template <class T> TensorT<T> log_softmax(const TensorT<T>& a, std::size_t axis);
 template <class T> TensorT<T> softmax(const TensorT<T>& a, std::size_t axis);
+
+// Activation gradients as single ops (fast, and themselves differentiable): g ⊙ f'(·) from the saved value.
+template <class T> TensorT<T> relu_grad(const TensorT<T>& g, const TensorT<T>& x);                 // g ⊙ [x > 0]
+template <class T> TensorT<T> leaky_relu_grad(const TensorT<T>& g, const TensorT<T>& x, T slope);  // g ⊙ (x > 0 ? 1 : slope)
+template <class T> TensorT<T> sigmoid_grad(const TensorT<T>& g, const TensorT<T>& s);              // g ⊙ s(1 − s)
+template <class T> TensorT<T> tanh_grad(const TensorT<T>& g, const TensorT<T>& t);                 // g ⊙ (1 − t²)
 
 // ---- sparsity -------------------------------------------------------------------------------------
 // Keeps, in each row of a 2-D tensor, the k entries largest in magnitude and zeroes the rest

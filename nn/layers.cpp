@@ -47,7 +47,8 @@ template <class T>
 TensorT<T> LinearT<T>::forward(const TensorT<T>& x) {
   if (x.dim() != 2 || x.size(1) != in_)
     throw ad::Error(cat(type_name(), "(", describe(), "): input ", ad::shape_str(x.shape()), " should be [batch, ", in_, "]"));
-  // untied: x Wᵀ with W [out, in]; tied: x W_enc with W_enc [in_enc, out_enc] = [out, in]ᵀ
+  // untied: y = x Wᵀ + b with W [out, in] (one fused op); tied: x W_enc with W_enc [in_enc, out_enc] = [out, in]ᵀ
+  if (!tied_ && bias.defined()) return ad::linear(x, weight, bias);
   TensorT<T> y = tied_ ? ad::matmul(x, weight) : ad::matmul(x, weight, false, true);
   return bias.defined() ? ad::add(y, bias) : y;
 }
