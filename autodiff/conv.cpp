@@ -4,7 +4,9 @@
 //   conv_transpose2d:   X = col2im(Wᵀ · Y)         the adjoint of conv2d in X
 //   conv2d_weight_grad: dW = G · cols(X)ᵀ          the adjoint of conv2d in W
 // The three are closed under differentiation, so double backward works through convolutions.
+#include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "autodiff/blas.hpp"
 #include "autodiff/internal.hpp"
@@ -34,6 +36,13 @@ std::size_t conv_out(const char* op, std::size_t in, std::size_t k, std::size_t 
   return (in + 2 * pad - k) / stride + 1;
 }
 
+// Output columns xo whose input column xo·s − p + j lies inside the image: [lo, hi). No bounds test per pixel.
+inline std::pair<std::size_t, std::size_t> valid_columns(const Geometry& g, std::size_t j) {
+  const std::size_t lo = g.pad > j ? (g.pad - j + g.stride - 1) / g.stride : 0;
+  const std::size_t hi = g.w + g.pad > j ? std::min(g.wo, (g.w + g.pad - j + g.stride - 1) / g.stride) : 0;
+  return {std::min(lo, g.wo), std::max(std::min(lo, g.wo), hi)};
+}
+
 // cols[(c·kh + i)·kw + j, (n·Ho + y)·Wo + x] = X[n, c, y·s − p + i, x·s − p + j] (0 outside).
 template <class T>
 void im2col(const Geometry& g, const T* x, T* cols) {
@@ -52,10 +61,10 @@ void im2col(const Geometry& g, const T* x, T* cols) {
               continue;
             }
             const T* line = plane + static_cast<std::size_t>(iy) * g.w;
-            for (std::size_t xo = 0; xo < g.wo; ++xo) {
-              const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(xo * g.stride + j) - static_cast<std::ptrdiff_t>(g.pad);
-              out[xo] = (ix < 0 || ix >= static_cast<std::ptrdiff_t>(g.w)) ? T(0) : line[ix];
-            }
+            const auto [lo, hi] = valid_columns(g, j);
+            std::fill(out, out + lo, T(0));
+            for (std::size_t xo = lo; xo < hi; ++xo) out[xo] = line[xo * g.stride + j - g.pad];
+            std::fill(out + hi, out + g.wo, T(0));
           }
         }
       }
@@ -77,10 +86,8 @@ void col2im(const Geometry& g, const T* cols, T* x) {
             if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) continue;
             const T* in = row + (n * g.ho + y) * g.wo;
             T* line = plane + static_cast<std::size_t>(iy) * g.w;
-            for (std::size_t xo = 0; xo < g.wo; ++xo) {
-              const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(xo * g.stride + j) - static_cast<std::ptrdiff_t>(g.pad);
-              if (ix >= 0 && ix < static_cast<std::ptrdiff_t>(g.w)) line[ix] += in[xo];
-            }
+            const auto [lo, hi] = valid_columns(g, j);
+            for (std::size_t xo = lo; xo < hi; ++xo) line[xo * g.stride + j - g.pad] += in[xo];
           }
         }
       }

@@ -3,6 +3,7 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
+#include "autodiff/broadcast.hpp"
 #include "autodiff/internal.hpp"
 
 namespace ad {
@@ -19,10 +20,10 @@ const TensorT<T>& none() {
 }
 
 template <class T>
-void check_binary(const char* op, const TensorT<T>& a, const TensorT<T>& b) {
+Shape check_binary(const char* op, const TensorT<T>& a, const TensorT<T>& b) {
   require_defined(op, a, "first input");
   require_defined(op, b, "second input");
-  detail::broadcast_shapes(op, a.shape(), b.shape());
+  return detail::broadcast_shapes(op, a.shape(), b.shape());
 }
 }  // namespace
 
@@ -30,8 +31,7 @@ void check_binary(const char* op, const TensorT<T>& a, const TensorT<T>& b) {
 
 template <class T>
 TensorT<T> add(const TensorT<T>& a, const TensorT<T>& b) {
-  check_binary("add", a, b);
-  xt::xarray<T> v = a.value() + b.value();
+  xt::xarray<T> v = detail::broadcast_binary(a, b, check_binary("add", a, b), [](T x, T y) { return x + y; });
   return make_result<T>(std::move(v), "add", {a, b}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {c.needs[0] ? sum_to(c.grad, c.inputs[0].shape()) : none<T>(),
             c.needs[1] ? sum_to(c.grad, c.inputs[1].shape()) : none<T>()};
@@ -40,8 +40,7 @@ TensorT<T> add(const TensorT<T>& a, const TensorT<T>& b) {
 
 template <class T>
 TensorT<T> sub(const TensorT<T>& a, const TensorT<T>& b) {
-  check_binary("sub", a, b);
-  xt::xarray<T> v = a.value() - b.value();
+  xt::xarray<T> v = detail::broadcast_binary(a, b, check_binary("sub", a, b), [](T x, T y) { return x - y; });
   return make_result<T>(std::move(v), "sub", {a, b}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {c.needs[0] ? sum_to(c.grad, c.inputs[0].shape()) : none<T>(),
             c.needs[1] ? sum_to(neg(c.grad), c.inputs[1].shape()) : none<T>()};
@@ -51,8 +50,7 @@ TensorT<T> sub(const TensorT<T>& a, const TensorT<T>& b) {
 // d(ab) = b da + a db
 template <class T>
 TensorT<T> mul(const TensorT<T>& a, const TensorT<T>& b) {
-  check_binary("mul", a, b);
-  xt::xarray<T> v = a.value() * b.value();
+  xt::xarray<T> v = detail::broadcast_binary(a, b, check_binary("mul", a, b), [](T x, T y) { return x * y; });
   return make_result<T>(std::move(v), "mul", {a, b}, [](const BackwardArgs<T>& c) -> Grads<T> {
     const auto& [a, b] = std::tie(c.inputs[0], c.inputs[1]);
     return {c.needs[0] ? sum_to(mul(c.grad, b), a.shape()) : none<T>(),
@@ -63,8 +61,7 @@ TensorT<T> mul(const TensorT<T>& a, const TensorT<T>& b) {
 // d(a/b) = da / b − (a/b) db / b
 template <class T>
 TensorT<T> div(const TensorT<T>& a, const TensorT<T>& b) {
-  check_binary("div", a, b);
-  xt::xarray<T> v = a.value() / b.value();
+  xt::xarray<T> v = detail::broadcast_binary(a, b, check_binary("div", a, b), [](T x, T y) { return x / y; });
   return make_result<T>(std::move(v), "div", {a, b}, [](const BackwardArgs<T>& c) -> Grads<T> {
     const auto& [a, b] = std::tie(c.inputs[0], c.inputs[1]);
     return {c.needs[0] ? sum_to(div(c.grad, b), a.shape()) : none<T>(),
@@ -252,14 +249,17 @@ xt::xarray<T> zip(const TensorT<T>& g, const TensorT<T>& v, F f) {
 template <class T>
 TensorT<T> relu_grad(const TensorT<T>& g, const TensorT<T>& x) {
   check_same("relu_grad", g, x);
-  return make_result<T>(zip(g, x, [](T gi, T xi) { return xi > T(0) ? gi : T(0); }), "relu_grad", {g, x},
+  // branchless (a mask multiply): random signs would defeat the branch predictor
+  return make_result<T>(zip(g, x, [](T gi, T xi) { return gi * static_cast<T>(xi > T(0)); }), "relu_grad", {g, x},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {relu_grad(c.grad, c.inputs[1]), none<T>()}; });
 }
 
 template <class T>
 TensorT<T> leaky_relu_grad(const TensorT<T>& g, const TensorT<T>& x, T slope) {
   check_same("leaky_relu_grad", g, x);
-  return make_result<T>(zip(g, x, [slope](T gi, T xi) { return xi > T(0) ? gi : slope * gi; }), "leaky_relu_grad", {g, x},
+  const T one_minus_slope = T(1) - slope;
+  return make_result<T>(zip(g, x, [slope, one_minus_slope](T gi, T xi) { return gi * (slope + one_minus_slope * static_cast<T>(xi > T(0))); }),
+                        "leaky_relu_grad", {g, x},
                         [slope](const BackwardArgs<T>& c) -> Grads<T> {
                           return {leaky_relu_grad(c.grad, c.inputs[1], slope), none<T>()};
                         });
@@ -293,8 +293,7 @@ TensorT<T> tanh_grad(const TensorT<T>& g, const TensorT<T>& t) {
 
 template <class T>
 TensorT<T> masked_mul(const TensorT<T>& a, const TensorT<T>& mask) {
-  check_binary("masked_mul", a, mask);
-  xt::xarray<T> v = a.value() * mask.value();
+  xt::xarray<T> v = detail::broadcast_binary(a, mask, check_binary("masked_mul", a, mask), [](T x, T m) { return x * m; });
   return make_result<T>(std::move(v), "masked_mul", {a, mask}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {c.needs[0] ? sum_to(masked_mul(c.grad, detail::as_constant(c.inputs[1])), c.inputs[0].shape()) : none<T>(), none<T>()};
   });

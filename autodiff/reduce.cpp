@@ -6,6 +6,7 @@
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xsort.hpp>
 
+#include "autodiff/broadcast.hpp"
 #include "autodiff/internal.hpp"
 
 namespace ad {
@@ -70,8 +71,10 @@ xt::xarray<T> sum_axes(const xt::xarray<T>& a, const std::vector<std::size_t>& a
       const T* __restrict row = a.data() + r * cols;
       for (std::size_t j = 0; j < cols; ++j) o[j] += row[j];
     }
-  } else {
-    v = xt::sum(a, axes, xt::evaluation_strategy::immediate);
+  } else {  // any other axes: the broadcasting reducer
+    Shape kept = to_shape(a.shape());
+    for (auto ax : axes) kept[ax] = 1;
+    v = detail::reduce_to(TensorT<T>(xt::xarray<T>(a)), kept);
   }
   v.reshape(out_shape);
   return v;
@@ -87,11 +90,7 @@ TensorT<T> sum_to(const TensorT<T>& a, const Shape& shape) {
   if (from == shape) return a;
   if (shape.size() > from.size() || detail::broadcast_shapes("sum_to", shape, from) != from)
     detail::fail("sum_to: shape ", shape_str(from), " cannot be summed to ", shape_str(shape));
-  const std::size_t lead = from.size() - shape.size();
-  std::vector<std::size_t> axes;
-  for (std::size_t i = 0; i < from.size(); ++i)
-    if (i < lead || (shape[i - lead] == 1 && from[i] != 1)) axes.push_back(i);
-  xt::xarray<T> v = sum_axes(a.value(), axes, shape);
+  xt::xarray<T> v = detail::reduce_to(a, shape);
   return make_result<T>(std::move(v), "sum_to", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {broadcast_to(c.grad, c.inputs[0].shape())};
   });
@@ -104,18 +103,7 @@ TensorT<T> broadcast_to(const TensorT<T>& a, const Shape& shape) {
   if (from == shape) return a;
   if (from.size() > shape.size() || detail::broadcast_shapes("broadcast_to", from, shape) != shape)
     detail::fail("broadcast_to: shape ", shape_str(from), " cannot be broadcast to ", shape_str(shape));
-  xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
-  const std::size_t inner = a.numel(), total = v.size();
-  // Fast path: without its leading 1s, the source is the target's trailing block ([C] or [1, C] to [N, C], or a
-  // scalar), so the result is that block repeated; anything else goes through xtensor's broadcasting.
-  std::size_t lead = 0;
-  while (lead < from.size() && from[lead] == 1) ++lead;
-  const std::size_t core = from.size() - lead;
-  const bool repeat = std::equal(from.begin() + static_cast<std::ptrdiff_t>(lead), from.end(), shape.end() - static_cast<std::ptrdiff_t>(core));
-  if (repeat && inner == 1) v.fill(a.data()[0]);
-  else if (repeat)
-    for (std::size_t start = 0; start < total; start += inner) std::copy(a.data(), a.data() + inner, v.data() + start);
-  else v = xt::broadcast(a.value(), shape);
+  xt::xarray<T> v = detail::broadcast_copy(a, shape);
   return make_result<T>(std::move(v), "broadcast_to", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {sum_to(c.grad, c.inputs[0].shape())};
   });

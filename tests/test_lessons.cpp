@@ -108,8 +108,8 @@ BOOST_AUTO_TEST_CASE(lesson03_overcomplete) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_flags_exit_2_naming_the_flag) {
-  for (const std::string& args : {"--frobnicate", "--epochs", "--epochs ten", "--lr -1", "--dataset cifar", "--batch 0"}) {
-    const Run r = run(exe("01_undercomplete") + " " + args);
+  for (const char* args : {"--frobnicate", "--epochs", "--epochs ten", "--lr -1", "--dataset cifar", "--batch 0"}) {
+    const Run r = run(exe("01_undercomplete") + " " + std::string(args));
     BOOST_TEST_CONTEXT(args) {
       BOOST_TEST(r.code == 2);
       BOOST_TEST(r.output.find("usage:") != std::string::npos);
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(bad_flags_exit_2_naming_the_flag) {
 BOOST_AUTO_TEST_CASE(missing_data_exits_1_with_its_message) {
   const fs::path empty = fs::temp_directory_path() / ("ae_empty_" + std::to_string(::getpid()));
   fs::create_directories(empty);
-  for (const std::string& id : {"01_undercomplete", "02_linear_vs_pca", "03_overcomplete"}) {
+  for (const std::string id : {"01_undercomplete", "02_linear_vs_pca", "03_overcomplete"}) {
     const Run r = run(exe(id) + " --quick --data-dir '" + empty.string() + "' --out '" + (empty / "out").string() + "'");
     BOOST_TEST_CONTEXT(id) {
       BOOST_TEST(r.code == 1);
