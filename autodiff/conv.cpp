@@ -6,6 +6,7 @@
 // The three are closed under differentiation, so double backward works through convolutions.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "autodiff/blas.hpp"
@@ -132,22 +133,39 @@ std::size_t output_padding_for(std::size_t in, std::size_t out, std::size_t k, C
 
 }  // namespace
 
+// dW = G · colsᵀ from columns already made (the fast path of plain backward).
+template <class T>
+TensorT<T> weight_grad_from_cols(const Geometry& g, const T* cols, const TensorT<T>& grad_y) {
+  xt::xarray<T> g_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
+  nop_to_onp(grad_y.data(), g_onp.data(), g.n, g.o, g.ho * g.wo);
+  xt::xarray<T> dw = xt::xarray<T>::from_shape({g.o, g.c, g.kh, g.kw});
+  blas::gemm<T>(false, true, g.o, g.patch(), g.positions(), T(1), g_onp.data(), g.positions(), cols, g.positions(), T(0),
+                dw.data(), g.patch());
+  return TensorT<T>(std::move(dw));
+}
+
 template <class T>
 TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, Conv2dOptions opt) {
   const Geometry g = forward_geometry("conv2d", x, weight, opt);
-  xt::xarray<T> cols = xt::xarray<T>::from_shape({g.patch(), g.positions()});
-  im2col(g, x.data(), cols.data());
+  auto cols = std::make_shared<xt::xarray<T>>(xt::xarray<T>::from_shape({g.patch(), g.positions()}));
+  im2col(g, x.data(), cols->data());
   xt::xarray<T> y_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
-  blas::gemm<T>(false, false, g.o, g.positions(), g.patch(), T(1), weight.data(), g.patch(), cols.data(), g.positions(),
+  blas::gemm<T>(false, false, g.o, g.positions(), g.patch(), T(1), weight.data(), g.patch(), cols->data(), g.positions(),
                 T(0), y_onp.data(), g.positions());
   xt::xarray<T> y = xt::xarray<T>::from_shape({g.n, g.o, g.ho, g.wo});
   onp_to_nop(y_onp.data(), y.data(), g.n, g.o, g.ho * g.wo);
-  return make_result<T>(std::move(y), "conv2d", {x, weight}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+  // The columns stay with the graph only when a backward will use them.
+  if (!(is_grad_enabled() && (x.requires_grad() || weight.requires_grad()))) cols.reset();
+  return make_result<T>(std::move(y), "conv2d", {x, weight}, [opt, g, cols](const BackwardArgs<T>& c) -> Grads<T> {
     TensorT<T> dx, dw;
     if (c.needs[0])
       dx = conv_transpose2d(c.grad, c.inputs[1], opt, output_padding_for<T>(g.h, g.ho, g.kh, opt),
                             output_padding_for<T>(g.w, g.wo, g.kw, opt));
-    if (c.needs[1]) dw = conv2d_weight_grad(c.inputs[0], c.grad, g.kh, g.kw, opt);
+    if (c.needs[1]) {
+      // Plain backward reuses the forward's columns; create_graph needs the differentiable op.
+      if (!is_grad_enabled() && cols) dw = weight_grad_from_cols(g, cols->data(), c.grad);
+      else dw = conv2d_weight_grad(c.inputs[0], c.grad, g.kh, g.kw, opt);
+    }
     return {dx, dw};
   });
 }
@@ -189,6 +207,17 @@ TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2
   col2im(g, cols.data(), x.data());
   return make_result<T>(std::move(x), op, {y, weight}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
     TensorT<T> dy, dw;
+    if (!is_grad_enabled() && c.needs[0] && c.needs[1]) {
+      // Plain backward: one im2col of the gradient serves both dy = W·cols(G) and dW = Y·cols(G)ᵀ.
+      xt::xarray<T> cols = xt::xarray<T>::from_shape({g.patch(), g.positions()});
+      im2col(g, c.grad.data(), cols.data());
+      xt::xarray<T> dy_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
+      blas::gemm<T>(false, false, g.o, g.positions(), g.patch(), T(1), c.inputs[1].data(), g.patch(), cols.data(),
+                    g.positions(), T(0), dy_onp.data(), g.positions());
+      xt::xarray<T> dyv = xt::xarray<T>::from_shape({g.n, g.o, g.ho, g.wo});
+      onp_to_nop(dy_onp.data(), dyv.data(), g.n, g.o, g.ho * g.wo);
+      return {TensorT<T>(std::move(dyv)), weight_grad_from_cols(g, cols.data(), c.inputs[0])};
+    }
     if (c.needs[0]) dy = conv2d(c.grad, c.inputs[1], opt);
     if (c.needs[1]) dw = conv2d_weight_grad(c.grad, c.inputs[0], g.kh, g.kw, opt);
     return {dy, dw};

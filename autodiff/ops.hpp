@@ -81,6 +81,15 @@ template <class T> TensorT<T> leaky_relu_grad(const TensorT<T>& g, const TensorT
 template <class T> TensorT<T> sigmoid_grad(const TensorT<T>& g, const TensorT<T>& s);              // g ⊙ s(1 − s)
 template <class T> TensorT<T> tanh_grad(const TensorT<T>& g, const TensorT<T>& t);                 // g ⊙ (1 − t²)
 
+// ---- batch normalisation ---------------------------------------------------------------------------------
+// Training-mode batch norm over every axis but 1: y = γ (x − μ)/√(σ² + ε) + β with the batch's per-channel μ and
+// (biased) σ², for x [N, C] or [N, C, H, W], γ and β [C]. The batch statistics are returned through mean/var
+// (for running averages). batch_norm_reference is the same formula written with ops, for reading; batch_norm
+// computes it in three passes, and its backward in two (under create_graph it differentiates the reference).
+template <class T> TensorT<T> batch_norm(const TensorT<T>& x, const TensorT<T>& gamma, const TensorT<T>& beta, double eps,
+                                         std::vector<T>* mean = nullptr, std::vector<T>* var = nullptr);
+template <class T> TensorT<T> batch_norm_reference(const TensorT<T>& x, const TensorT<T>& gamma, const TensorT<T>& beta, double eps);
+
 // ---- sparsity -------------------------------------------------------------------------------------
 // Keeps, in each row of a 2-D tensor, the k entries largest in magnitude and zeroes the rest
 // (k-sparse autoencoder); the gradient flows only through the kept units.

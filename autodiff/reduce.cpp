@@ -1,5 +1,6 @@
 // Reductions and broadcasting: sum, mean, max, log_softmax, softmax, sum_to, broadcast_to.
 #include <algorithm>
+#include <cmath>
 
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
@@ -192,6 +193,119 @@ TensorT<T> softmax(const TensorT<T>& a, std::size_t axis) {
   return exp(log_softmax(a, axis));
 }
 
+template <class T>
+TensorT<T> batch_norm_reference(const TensorT<T>& x, const TensorT<T>& gamma, const TensorT<T>& beta, double eps) {
+  std::vector<std::size_t> axes{0};
+  Shape per_channel{1, x.size(1)};
+  for (std::size_t i = 2; i < x.dim(); ++i) {
+    axes.push_back(i);
+    per_channel.push_back(1);
+  }
+  const TensorT<T> mu = mean(x, axes, true);
+  const TensorT<T> centered = sub(x, mu);
+  const TensorT<T> var = mean(square(centered), axes, true);  // biased
+  const TensorT<T> x_hat = div(centered, sqrt(add(var, static_cast<T>(eps))));
+  return add(mul(x_hat, reshape(gamma, per_channel)), reshape(beta, per_channel));
+}
+
+template <class T>
+TensorT<T> batch_norm(const TensorT<T>& x, const TensorT<T>& gamma, const TensorT<T>& beta, double eps, std::vector<T>* mean_out,
+                      std::vector<T>* var_out) {
+  require_defined("batch_norm", x);
+  if (x.dim() < 2 || gamma.shape() != Shape{x.size(1)} || beta.shape() != Shape{x.size(1)})
+    detail::fail("batch_norm: input ", shape_str(x.shape()), " with weight ", shape_str(gamma.shape()), " and bias ",
+                 shape_str(beta.shape()), " (expected [N, C, ...], [C], [C])");
+  const std::size_t n = x.size(0), c = x.size(1), s = x.numel() / (n * c), m = n * s;
+  if (m < 2) detail::fail("batch_norm: needs more than one value per channel, got ", shape_str(x.shape()));
+  std::vector<double> mu(c, 0.0), var(c, 0.0);
+  const T* px = x.data();
+  for (std::size_t b = 0; b < n; ++b)
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      const T* p = px + (b * c + ch) * s;
+      double acc = 0;
+      for (std::size_t i = 0; i < s; ++i) acc += p[i];
+      mu[ch] += acc;
+    }
+  for (auto& v : mu) v /= static_cast<double>(m);
+  for (std::size_t b = 0; b < n; ++b)
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      const T* p = px + (b * c + ch) * s;
+      const double u = mu[ch];
+      double acc = 0;
+      for (std::size_t i = 0; i < s; ++i) acc += (p[i] - u) * (p[i] - u);
+      var[ch] += acc;
+    }
+  std::vector<T> mean_t(c), inv(c);
+  for (std::size_t ch = 0; ch < c; ++ch) {
+    var[ch] /= static_cast<double>(m);
+    mean_t[ch] = static_cast<T>(mu[ch]);
+    inv[ch] = static_cast<T>(1.0 / std::sqrt(var[ch] + eps));
+  }
+  xt::xarray<T> y = xt::xarray<T>::from_shape(x.value().shape());
+  for (std::size_t b = 0; b < n; ++b)
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      const T* p = px + (b * c + ch) * s;
+      T* q = y.data() + (b * c + ch) * s;
+      const T scale = inv[ch] * gamma.data()[ch], shift = beta.data()[ch] - mean_t[ch] * scale;
+      for (std::size_t i = 0; i < s; ++i) q[i] = p[i] * scale + shift;
+    }
+  if (mean_out) *mean_out = mean_t;
+  if (var_out) {
+    var_out->resize(c);
+    for (std::size_t ch = 0; ch < c; ++ch) (*var_out)[ch] = static_cast<T>(var[ch]);
+  }
+  return make_result<T>(std::move(y), "batch_norm", {x, gamma, beta}, [eps, mean_t, inv](const BackwardArgs<T>& a) -> Grads<T> {
+    if (is_grad_enabled()) {  // create_graph: differentiate the readable formula, so the gradient is differentiable too
+      const TensorT<T> ref = batch_norm_reference(a.inputs[0], a.inputs[1], a.inputs[2], eps);
+      return grad(ref, {a.inputs[0], a.inputs[1], a.inputs[2]}, a.grad, false, true);
+    }
+    // dβ = Σ g,  dγ = Σ g x̂,  dx = γ/σ · (g − dβ/M − x̂ dγ/M)
+    const TensorT<T>& x = a.inputs[0];
+    const std::size_t n = x.size(0), c = x.size(1), s = x.numel() / (n * c);
+    const T mT = static_cast<T>(n * s);
+    const T* px = x.data();
+    const T* pg = a.grad.data();
+    std::vector<double> dbeta(c, 0.0), dgamma(c, 0.0);
+    for (std::size_t b = 0; b < n; ++b)
+      for (std::size_t ch = 0; ch < c; ++ch) {
+        const T* p = px + (b * c + ch) * s;
+        const T* g = pg + (b * c + ch) * s;
+        double sb = 0, sg = 0;
+        for (std::size_t i = 0; i < s; ++i) {
+          sb += g[i];
+          sg += g[i] * (p[i] - mean_t[ch]) * inv[ch];
+        }
+        dbeta[ch] += sb;
+        dgamma[ch] += sg;
+      }
+    TensorT<T> dx, dg, db;
+    if (a.needs[0]) {
+      xt::xarray<T> out = xt::xarray<T>::from_shape(x.value().shape());
+      const T* gamma = a.inputs[1].data();
+      for (std::size_t b = 0; b < n; ++b)
+        for (std::size_t ch = 0; ch < c; ++ch) {
+          const T* p = px + (b * c + ch) * s;
+          const T* g = pg + (b * c + ch) * s;
+          T* q = out.data() + (b * c + ch) * s;
+          const T k = gamma[ch] * inv[ch], mb = static_cast<T>(dbeta[ch]) / mT, mg = static_cast<T>(dgamma[ch]) / mT;
+          for (std::size_t i = 0; i < s; ++i) q[i] = k * (g[i] - mb - (p[i] - mean_t[ch]) * inv[ch] * mg);
+        }
+      dx = TensorT<T>(std::move(out));
+    }
+    if (a.needs[1]) {
+      xt::xarray<T> v = xt::xarray<T>::from_shape({c});
+      for (std::size_t ch = 0; ch < c; ++ch) v(ch) = static_cast<T>(dgamma[ch]);
+      dg = TensorT<T>(std::move(v));
+    }
+    if (a.needs[2]) {
+      xt::xarray<T> v = xt::xarray<T>::from_shape({c});
+      for (std::size_t ch = 0; ch < c; ++ch) v(ch) = static_cast<T>(dbeta[ch]);
+      db = TensorT<T>(std::move(v));
+    }
+    return {dx, dg, db};
+  });
+}
+
 #define AD_REDUCE(T)                                                                        \
   template TensorT<T> sum_to(const TensorT<T>&, const Shape&);                              \
   template TensorT<T> broadcast_to(const TensorT<T>&, const Shape&);                        \
@@ -202,7 +316,9 @@ TensorT<T> softmax(const TensorT<T>& a, std::size_t axis) {
   template TensorT<T> max(const TensorT<T>&);                                               \
   template TensorT<T> max(const TensorT<T>&, const std::vector<std::size_t>&, bool);        \
   template TensorT<T> log_softmax(const TensorT<T>&, std::size_t);                          \
-  template TensorT<T> softmax(const TensorT<T>&, std::size_t);
+  template TensorT<T> softmax(const TensorT<T>&, std::size_t);                              \
+  template TensorT<T> batch_norm(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&, double, std::vector<T>*, std::vector<T>*); \
+  template TensorT<T> batch_norm_reference(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&, double);
 AD_INSTANTIATE(AD_REDUCE)
 
 }  // namespace ad

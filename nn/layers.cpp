@@ -148,16 +148,16 @@ TensorT<T> BatchNormT<T>::forward(const TensorT<T>& x) {
   TensorT<T> x_hat;
   if (this->is_training()) {
     if (n < 2) throw ad::Error(cat(type_name(), ": training needs more than one value per channel, got input ", ad::shape_str(x.shape())));
-    const TensorT<T> mu = ad::mean(x, axes, true);
-    const TensorT<T> centered = ad::sub(x, mu);
-    const TensorT<T> var = ad::mean(ad::square(centered), axes, true);  // biased, for normalising
-    x_hat = ad::div(centered, ad::sqrt(ad::add(var, static_cast<T>(eps_))));
-    ad::NoGradGuard no_grad;
+    // ad::batch_norm is ad::batch_norm_reference (mean, centre, variance, normalise, scale, shift) fused into
+    // three passes; it also hands back the batch statistics for the running averages.
+    std::vector<T> mu, var;
+    const TensorT<T> y = ad::batch_norm(x, weight, bias, eps_, &mu, &var);
     const T m = static_cast<T>(momentum_), unbias = static_cast<T>(n) / static_cast<T>(n - 1);
     for (std::size_t c = 0; c < features_; ++c) {
-      running_mean.data()[c] = (1 - m) * running_mean.data()[c] + m * mu.data()[c];
-      running_var.data()[c] = (1 - m) * running_var.data()[c] + m * var.data()[c] * unbias;
+      running_mean.data()[c] = (1 - m) * running_mean.data()[c] + m * mu[c];
+      running_var.data()[c] = (1 - m) * running_var.data()[c] + m * var[c] * unbias;
     }
+    return y;
   } else {
     const TensorT<T> mu = ad::reshape(running_mean.detach(), per_channel);
     const TensorT<T> sd = ad::sqrt(ad::add(ad::reshape(running_var.detach(), per_channel), static_cast<T>(eps_)));

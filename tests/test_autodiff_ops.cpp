@@ -314,3 +314,23 @@ BOOST_AUTO_TEST_CASE(sampling_is_seeded_and_has_the_right_moments) {
   std::sort(sorted.begin(), sorted.end());
   for (int i = 0; i < 50; ++i) BOOST_TEST(sorted[i] == i);
 }
+
+// ---- fused batch norm: the same as its readable formula, in value and in first and second derivatives ------
+
+BOOST_AUTO_TEST_CASE(batch_norm_matches_reference_and_gradchecks) {
+  for (const Shape& shape : {Shape{6, 4}, Shape{2, 3, 3, 3}}) {
+    BOOST_TEST_CONTEXT("shape " << ad::shape_str(shape)) {
+      const Tensor64 x = uniform(shape, 70, -2, 2), gamma = uniform({shape[1]}, 71, 0.5, 1.5), beta = uniform({shape[1]}, 72);
+      std::vector<double> mean, var;
+      const Tensor64 fused = ad::batch_norm(x, gamma, beta, 1e-5, &mean, &var);
+      BOOST_TEST(max_abs_diff(fused, ad::batch_norm_reference(x, gamma, beta, 1e-5)) < 1e-12);
+      BOOST_TEST(mean.size() == shape[1]);
+      CHECK_GRADCHECK([](const V& in) { return ad::batch_norm(in[0], in[1], in[2], 1e-5); }, x, gamma, beta);
+      CHECK_GRADGRADCHECK([](const V& in) { return ad::batch_norm(in[0], in[1], in[2], 1e-5); }, x, gamma, beta);
+    }
+  }
+  CHECK_THROWS_WITH(ad::batch_norm(Tensor64::zeros({1, 3}), Tensor64::ones({3}), Tensor64::zeros({3}), 1e-5), "batch_norm",
+                    "more than one value");
+  CHECK_THROWS_WITH(ad::batch_norm(Tensor64::zeros({4, 3}), Tensor64::ones({2}), Tensor64::zeros({3}), 1e-5), "batch_norm",
+                    "[4,3]", "[2]");
+}
