@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < k; ++i)
       for (std::size_t r = 4; r < 24; ++r)
         for (std::size_t c = 4; c < 24; ++c) noise.value()(i, r * 28 + c) = static_cast<float>(noise_gen.uniform());
+    L.note("The noise images fill the central 20×20 pixels with uniform noise and leave the border black: MNIST's "
+           "border pixels are always 0, so no autoencoder trained on it ever receives a gradient that would teach it "
+           "to copy them. Noise over the whole frame is copied by neither model at the border.");
     const nn::Dataset fashion = L.load("fashion", nn::Split::Test);
     const Tensor digits = ad::slice(test.images, 0, 0, k);
     const std::vector<std::pair<std::string, Tensor>> inputs = {
