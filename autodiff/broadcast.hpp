@@ -123,15 +123,14 @@ xt::xarray<T> broadcast_copy(const TensorT<T>& a, const Shape& shape) {
   return out;
 }
 
-// Sums `a` (of shape `from`) down to `to`, which broadcasts to `from` (the adjoint of broadcast_copy).
+// Sums the row-major array `pa` of shape `from` down to `to`, which broadcasts to `from` (the adjoint of
+// broadcast_copy).
 template <class T>
-xt::xarray<T> reduce_to(const TensorT<T>& a, const Shape& to) {
-  const Shape from = a.shape();
+xt::xarray<T> reduce_to(const T* pa, const Shape& from, const Shape& to) {
   xt::xarray<T> out = xt::zeros<T>(to);
   Shape o = from;
   std::array<std::vector<std::ptrdiff_t>, 2> st{broadcast_strides(from, from), broadcast_strides(to, from)};
   collapse(o, st);
-  const T* pa = a.data();
   T* po = out.data();
   for_each_run<2>(o, st, [&](const std::array<std::ptrdiff_t, 2>& off, const std::array<std::ptrdiff_t, 2>& in, std::size_t n) {
     const T* x = pa + off[0];
@@ -152,6 +151,11 @@ xt::xarray<T> reduce_to(const TensorT<T>& a, const Shape& to) {
     }
   });
   return out;
+}
+
+template <class T>
+xt::xarray<T> reduce_to(const TensorT<T>& a, const Shape& to) {
+  return reduce_to(a.data(), a.shape(), to);
 }
 
 }  // namespace ad::detail

@@ -75,7 +75,7 @@ xt::xarray<T> sum_axes(const xt::xarray<T>& a, const std::vector<std::size_t>& a
   } else {  // any other axes: the broadcasting reducer
     Shape kept = to_shape(a.shape());
     for (auto ax : axes) kept[ax] = 1;
-    v = detail::reduce_to(TensorT<T>(xt::xarray<T>(a)), kept);
+    v = detail::reduce_to(a.data(), to_shape(a.shape()), kept);
   }
   v.reshape(out_shape);
   return v;
