@@ -14,6 +14,13 @@ std::string cat(const Parts&... parts) {
   (os << ... << parts);
   return os.str();
 }
+// PyTorch's default for Linear and the convolutions: weight and bias both U(±1/√fan_in).
+template <class T>
+void default_init(TensorT<T>& weight, TensorT<T>& bias, std::size_t fan_in, ad::Generator& gen) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  init::uniform_(weight, -bound, bound, gen);
+  if (bias.defined()) init::uniform_(bias, -bound, bound, gen);
+}
 }  // namespace
 
 // ---- Linear -------------------------------------------------------------------------------------------
@@ -23,13 +30,9 @@ LinearT<T>::LinearT(std::size_t in_features, std::size_t out_features, ad::Gener
     : in_(in_features), out_(out_features) {
   if (in_features == 0 || out_features == 0) throw ad::Error(cat("Linear: sizes must be positive, got ", in_features, " -> ", out_features));
   // PyTorch's default: kaiming_uniform(a = √5) on W, i.e. U(±1/√in), and U(±1/√in) on b.
-  const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
   weight = this->register_parameter("weight", TensorT<T>::zeros({out_features, in_features}));
-  init::uniform_(weight, -bound, bound, gen);
-  if (with_bias) {
-    bias = this->register_parameter("bias", TensorT<T>::zeros({out_features}));
-    init::uniform_(bias, -bound, bound, gen);
-  }
+  if (with_bias) bias = this->register_parameter("bias", TensorT<T>::zeros({out_features}));
+  default_init(weight, bias, in_features, gen);
 }
 
 template <class T>
@@ -67,13 +70,9 @@ Conv2dT<T>::Conv2dT(std::size_t in_channels, std::size_t out_channels, std::size
   if (in_channels == 0 || out_channels == 0 || k == 0 || stride == 0)
     throw ad::Error(cat("Conv2d: channels, kernel size and stride must be positive (", in_channels, ", ", out_channels,
                         ", ", k, ", ", stride, ")"));
-  const double bound = 1.0 / std::sqrt(static_cast<double>(in_channels * k * k));
   weight = this->register_parameter("weight", TensorT<T>::zeros({out_channels, in_channels, k, k}));
-  init::uniform_(weight, -bound, bound, gen);
-  if (with_bias) {
-    bias = this->register_parameter("bias", TensorT<T>::zeros({out_channels}));
-    init::uniform_(bias, -bound, bound, gen);
-  }
+  if (with_bias) bias = this->register_parameter("bias", TensorT<T>::zeros({out_channels}));
+  default_init(weight, bias, in_channels * k * k, gen);
 }
 
 template <class T>
@@ -97,14 +96,10 @@ ConvTranspose2dT<T>::ConvTranspose2dT(std::size_t in_channels, std::size_t out_c
                         out_channels, ", ", k, ", ", stride, ")"));
   if (out_padding >= stride)
     throw ad::Error(cat("ConvTranspose2d: output_padding ", out_padding, " must be smaller than the stride ", stride));
-  // PyTorch computes fan_in from weight.size(1)·k·k = out_channels·k·k for the transposed layer.
-  const double bound = 1.0 / std::sqrt(static_cast<double>(out_channels * k * k));
   weight = this->register_parameter("weight", TensorT<T>::zeros({in_channels, out_channels, k, k}));
-  init::uniform_(weight, -bound, bound, gen);
-  if (with_bias) {
-    bias = this->register_parameter("bias", TensorT<T>::zeros({out_channels}));
-    init::uniform_(bias, -bound, bound, gen);
-  }
+  if (with_bias) bias = this->register_parameter("bias", TensorT<T>::zeros({out_channels}));
+  // PyTorch computes fan_in from weight.size(1)·k·k = out_channels·k·k for the transposed layer.
+  default_init(weight, bias, out_channels * k * k, gen);
 }
 
 template <class T>

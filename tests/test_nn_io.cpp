@@ -150,8 +150,18 @@ BOOST_AUTO_TEST_CASE(optimizer_state_round_trip) {
   nn::Adam mismatched(other.named_parameters(), 1e-2);
   CHECK_THROWS_WITH(nn::load(mismatched, dir.file("adam.npz")), "adam.npz", "weight.exp_avg", "[2,3]", "[2,4]");
   nn::SGD sgd(lin.named_parameters(), 0.1, 0.9);
+  sgd.zero_grad();
+  ad::sum(ad::square(lin(ad::Tensor::ones({2, 3})))).backward();
+  sgd.step();  // a non-zero velocity to round-trip
   nn::save(sgd, dir.file("sgd.npz"));
-  nn::load(sgd, dir.file("sgd.npz"));
+  nn::SGD sgd_fresh(lin.named_parameters(), 0.1, 0.9);
+  nn::load(sgd_fresh, dir.file("sgd.npz"));
+  const auto v1 = sgd.state(), v2 = sgd_fresh.state();
+  BOOST_TEST(v1.size() == 2u);
+  for (std::size_t i = 0; i < v1.size(); ++i) {
+    BOOST_TEST(ad::max(ad::abs(v1[i].second)).item() > 0.0f);
+    BOOST_TEST(std::memcmp(v1[i].second.data(), v2[i].second.data(), v1[i].second.numel() * sizeof(float)) == 0);
+  }
 }
 
 // ---- IDX --------------------------------------------------------------------------------------------------
