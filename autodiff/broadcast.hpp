@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "autodiff/tensor.hpp"
+#include "autodiff/internal.hpp"
 
 namespace ad::detail {
 
@@ -80,8 +80,9 @@ xt::xarray<T> broadcast_binary(const TensorT<T>& a, const TensorT<T>& b, const S
   const T* pb = b.data();
   T* po = out.data();
   if (a.numel() == out.size() && b.numel() == out.size()) {  // same shape: one flat loop
-    const std::size_t n = out.size();
-    for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+    parallel_elements(out.size(), [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i], pb[i]);
+    });
     return out;
   }
   Shape o = shape;
@@ -116,6 +117,10 @@ xt::xarray<T> broadcast_copy(const TensorT<T>& a, const Shape& shape) {
   collapse(o, st);
   const T* pa = a.data();
   T* po = out.data();
+  if (a.numel() == 1) {  // a scalar spread out (the backward of sum and mean)
+    parallel_elements(out.size(), [&](std::size_t begin, std::size_t end) { std::fill(po + begin, po + end, *pa); });
+    return out;
+  }
   for_each_run<2>(o, st, [&](const std::array<std::ptrdiff_t, 2>& off, const std::array<std::ptrdiff_t, 2>& in, std::size_t n) {
     if (in[0] == 0) std::fill(po + off[1], po + off[1] + n, pa[off[0]]);
     else std::copy(pa + off[0], pa + off[0] + n, po + off[1]);

@@ -1,5 +1,7 @@
 // Elementwise ops. Forward: one evaluated xtensor expression (xsimd-vectorised when shapes match).
 // Backward: written with ops, so it can be differentiated again; sum_to undoes broadcasting.
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xnoalias.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
@@ -17,6 +19,22 @@ template <class T>
 const TensorT<T>& none() {
   static const TensorT<T> undefined;
   return undefined;
+}
+
+// out = f(x) for an xtensor expression f of the whole array x, evaluated chunk by chunk over the threads
+// (each chunk a vectorised 1-D assignment).
+template <class T, class F>
+xt::xarray<T> map(const TensorT<T>& a, F f) {
+  xt::xarray<T> out = xt::xarray<T>::from_shape(a.value().shape());
+  const T* in = a.data();
+  T* o = out.data();
+  detail::parallel_elements(out.size(), [&](std::size_t begin, std::size_t end) {
+    const std::array<std::size_t, 1> shape{end - begin};
+    const auto x = xt::adapt(in + begin, end - begin, xt::no_ownership(), shape);
+    auto y = xt::adapt(o + begin, end - begin, xt::no_ownership(), shape);
+    xt::noalias(y) = f(x);
+  });
+  return out;
 }
 
 template <class T>
@@ -74,14 +92,14 @@ TensorT<T> div(const TensorT<T>& a, const TensorT<T>& b) {
 template <class T>
 TensorT<T> add(const TensorT<T>& a, T s) {
   require_defined("add", a);
-  xt::xarray<T> v = a.value() + s;
+  xt::xarray<T> v = map(a, [s](const auto& x) { return x + s; });
   return make_result<T>(std::move(v), "add_scalar", {a}, [](const BackwardArgs<T>& c) -> Grads<T> { return {c.grad}; });
 }
 
 template <class T>
 TensorT<T> mul(const TensorT<T>& a, T s) {
   require_defined("mul", a);
-  xt::xarray<T> v = a.value() * s;
+  xt::xarray<T> v = map(a, [s](const auto& x) { return x * s; });
   return make_result<T>(std::move(v), "mul_scalar", {a},
                         [s](const BackwardArgs<T>& c) -> Grads<T> { return {mul(c.grad, s)}; });
 }
@@ -89,7 +107,7 @@ TensorT<T> mul(const TensorT<T>& a, T s) {
 template <class T>
 TensorT<T> rsub(T s, const TensorT<T>& a) {
   require_defined("rsub", a);
-  xt::xarray<T> v = s - a.value();
+  xt::xarray<T> v = map(a, [s](const auto& x) { return s - x; });
   return make_result<T>(std::move(v), "rsub_scalar", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {neg(c.grad)}; });
 }
@@ -97,7 +115,7 @@ TensorT<T> rsub(T s, const TensorT<T>& a) {
 template <class T>
 TensorT<T> neg(const TensorT<T>& a) {
   require_defined("neg", a);
-  xt::xarray<T> v = -a.value();
+  xt::xarray<T> v = map(a, [](const auto& x) { return -x; });
   return make_result<T>(std::move(v), "neg", {a}, [](const BackwardArgs<T>& c) -> Grads<T> { return {neg(c.grad)}; });
 }
 
@@ -117,7 +135,7 @@ TensorT<T> pow(const TensorT<T>& a, T p) {
 template <class T>
 TensorT<T> exp(const TensorT<T>& a) {
   require_defined("exp", a);
-  xt::xarray<T> v = xt::exp(a.value());
+  xt::xarray<T> v = map(a, [](const auto& x) { return xt::exp(x); });
   return make_result<T>(std::move(v), "exp", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {mul(c.grad, c.output)}; });
 }
@@ -126,7 +144,7 @@ TensorT<T> exp(const TensorT<T>& a) {
 template <class T>
 TensorT<T> log(const TensorT<T>& a) {
   require_defined("log", a);
-  xt::xarray<T> v = xt::log(a.value());
+  xt::xarray<T> v = map(a, [](const auto& x) { return xt::log(x); });
   return make_result<T>(std::move(v), "log", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {div(c.grad, c.inputs[0])}; });
 }
@@ -135,7 +153,7 @@ TensorT<T> log(const TensorT<T>& a) {
 template <class T>
 TensorT<T> sqrt(const TensorT<T>& a) {
   require_defined("sqrt", a);
-  xt::xarray<T> v = xt::sqrt(a.value());
+  xt::xarray<T> v = map(a, [](const auto& x) { return xt::sqrt(x); });
   return make_result<T>(std::move(v), "sqrt", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {div(c.grad, mul(c.output, T(2)))};
   });
@@ -156,7 +174,7 @@ TensorT<T> abs(const TensorT<T>& a) {
 template <class T>
 TensorT<T> square(const TensorT<T>& a) {
   require_defined("square", a);
-  xt::xarray<T> v = xt::square(a.value());
+  xt::xarray<T> v = map(a, [](const auto& x) { return xt::square(x); });
   return make_result<T>(std::move(v), "square", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {mul(c.grad, mul(c.inputs[0], T(2)))};
   });
@@ -178,7 +196,7 @@ TensorT<T> clamp(const TensorT<T>& a, T lo, T hi) {
 template <class T>
 TensorT<T> sigmoid(const TensorT<T>& a) {
   require_defined("sigmoid", a);
-  xt::xarray<T> v = T(1) / (T(1) + xt::exp(-a.value()));
+  xt::xarray<T> v = map(a, [](const auto& x) { return T(1) / (T(1) + xt::exp(-x)); });
   return make_result<T>(std::move(v), "sigmoid", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {sigmoid_grad(c.grad, c.output)};  // g ⊙ σ(1 − σ)
   });
@@ -188,7 +206,7 @@ TensorT<T> sigmoid(const TensorT<T>& a) {
 template <class T>
 TensorT<T> tanh(const TensorT<T>& a) {
   require_defined("tanh", a);
-  xt::xarray<T> v = xt::tanh(a.value());
+  xt::xarray<T> v = map(a, [](const auto& x) { return xt::tanh(x); });
   return make_result<T>(std::move(v), "tanh", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {tanh_grad(c.grad, c.output)};  // g ⊙ (1 − tanh²)
   });
@@ -197,7 +215,7 @@ TensorT<T> tanh(const TensorT<T>& a) {
 template <class T>
 TensorT<T> relu(const TensorT<T>& a) {
   require_defined("relu", a);
-  xt::xarray<T> v = xt::maximum(a.value(), T(0));
+  xt::xarray<T> v = map(a, [](const auto& x) { return xt::maximum(x, T(0)); });
   return make_result<T>(std::move(v), "relu", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {relu_grad(c.grad, c.inputs[0])}; });
 }
@@ -205,8 +223,7 @@ TensorT<T> relu(const TensorT<T>& a) {
 template <class T>
 TensorT<T> leaky_relu(const TensorT<T>& a, T negative_slope) {
   require_defined("leaky_relu", a);
-  const auto& x = a.value();
-  xt::xarray<T> v = xt::where(x > T(0), x, x * negative_slope);
+  xt::xarray<T> v = map(a, [negative_slope](const auto& x) { return xt::where(x > T(0), x, x * negative_slope); });
   return make_result<T>(std::move(v), "leaky_relu", {a}, [negative_slope](const BackwardArgs<T>& c) -> Grads<T> {
     return {leaky_relu_grad(c.grad, c.inputs[0], negative_slope)};
   });
@@ -217,8 +234,7 @@ TensorT<T> leaky_relu(const TensorT<T>& a, T negative_slope) {
 template <class T>
 TensorT<T> softplus(const TensorT<T>& a) {
   require_defined("softplus", a);
-  const auto& x = a.value();
-  xt::xarray<T> v = xt::maximum(x, T(0)) + xt::log(T(1) + xt::exp(-xt::abs(x)));
+  xt::xarray<T> v = map(a, [](const auto& x) { return xt::maximum(x, T(0)) + xt::log(T(1) + xt::exp(-xt::abs(x))); });
   return make_result<T>(std::move(v), "softplus", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {mul(c.grad, sigmoid(c.inputs[0]))}; });
 }
@@ -240,8 +256,9 @@ xt::xarray<T> zip(const TensorT<T>& g, const TensorT<T>& v, F f) {
   const T* __restrict gp = g.data();
   const T* __restrict vp = v.data();
   T* __restrict o = out.data();
-  const std::size_t n = out.size();
-  for (std::size_t i = 0; i < n; ++i) o[i] = f(gp[i], vp[i]);
+  detail::parallel_elements(out.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) o[i] = f(gp[i], vp[i]);
+  });
   return out;
 }
 }  // namespace

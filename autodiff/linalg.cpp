@@ -5,6 +5,7 @@
 
 #include "autodiff/blas.hpp"
 #include "autodiff/internal.hpp"
+#include "autodiff/parallel.hpp"
 
 namespace ad {
 
@@ -12,25 +13,46 @@ using detail::Grads;
 using detail::require_defined;
 
 namespace blas {
-// Row-major C[m,n] = alpha·op(A)·op(B) + beta·C; lda/ldb are the row lengths of A and B as stored.
-template <>
-void gemm<float>(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-                 std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+namespace {
+// One single-threaded call of OpenBLAS.
+void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+          const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
               c, static_cast<int>(ldc));
 }
-template <>
-void gemm<double>(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
-                  std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
+void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+          std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
               c, static_cast<int>(ldc));
 }
+}  // namespace
+
+// Split over the library's threads by rows of C (rows of op(A)) or, when C is wide, by its columns (columns of
+// op(B)): every element of C is still one single-threaded dot product over k, so the result does not depend on
+// the thread count. Products under ~0.5 MFLOP are not worth a hand-off.
+template <class T>
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+  constexpr std::size_t kMinWork = 1 << 18, kAlign = 16;
+  if (m * n * k < kMinWork) return call(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (m >= n) {
+    parallel_for(m, kAlign, [&](std::size_t r0, std::size_t r1) {
+      call(ta, tb, r1 - r0, n, k, alpha, ta ? a + r0 : a + r0 * lda, lda, b, ldb, beta, c + r0 * ldc, ldc);
+    }, kAlign);
+  } else {
+    parallel_for(n, kAlign, [&](std::size_t c0, std::size_t c1) {
+      call(ta, tb, m, c1 - c0, k, alpha, a, lda, tb ? b + c0 * ldb : b + c0, ldb, beta, c + c0, ldc);
+    }, kAlign);
+  }
+}
+template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
+                          const float*, std::size_t, float, float*, std::size_t);
+template void gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
+                           const double*, std::size_t, double, double*, std::size_t);
 
 std::string config() { return openblas_get_config(); }
-int num_threads() { return openblas_get_num_threads(); }
-void set_num_threads(int n) { openblas_set_num_threads(n); }
 }  // namespace blas
 
 // Gradients of C = op(A)·op(B) with upstream G, each again a product (so they can be differentiated):

@@ -67,11 +67,16 @@ xt::xarray<T> sum_axes(const xt::xarray<T>& a, const std::vector<std::size_t>& a
   } else if (axes.size() == 1 && axes[0] == 0 && a.dimension() >= 2) {  // over rows (bias gradients): row adds
     const std::size_t rows = a.shape()[0], cols = n / rows;
     v = xt::zeros<T>({cols});
-    T* __restrict o = v.data();
-    for (std::size_t r = 0; r < rows; ++r) {
-      const T* __restrict row = a.data() + r * cols;
-      for (std::size_t j = 0; j < cols; ++j) o[j] += row[j];
-    }
+    T* o = v.data();
+    const T* in = a.data();
+    // split by columns: each column still sums its rows in order, whatever the thread count
+    parallel_for(cols, std::max<std::size_t>(16, (1 << 14) / rows), [&](std::size_t c0, std::size_t c1) {
+      for (std::size_t r = 0; r < rows; ++r) {
+        const T* __restrict row = in + r * cols;
+        T* __restrict out = o;
+        for (std::size_t j = c0; j < c1; ++j) out[j] += row[j];
+      }
+    }, 16);
   } else {  // any other axes: the broadcasting reducer
     Shape kept = to_shape(a.shape());
     for (auto ax : axes) kept[ax] = 1;

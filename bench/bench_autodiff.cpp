@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "autodiff/blas.hpp"
+#include "autodiff/parallel.hpp"
 #include "autodiff/ops.hpp"
 
 namespace {
@@ -43,8 +44,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (threads > 0) ad::blas::set_num_threads(threads);
-  std::printf("BLAS: %s (threads %d)\n", ad::blas::config().c_str(), ad::blas::num_threads());
+  if (threads > 0) ad::set_num_threads(threads);
+  std::printf("BLAS: %s (threads %d)\n", ad::blas::config().c_str(), ad::num_threads());
 
   ad::Generator gen(0);
   const std::size_t B = 128;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "autodiff/blas.hpp"
+#include "autodiff/parallel.hpp"
 #include "autoencoders/convolutional.hpp"
 #include "autoencoders/trainer.hpp"
 #include "autoencoders/variational.hpp"
@@ -83,7 +84,7 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    if (threads > 0) ad::blas::set_num_threads(threads);
+    if (threads > 0) ad::set_num_threads(threads);
     const nn::Dataset train = nn::load_dataset(data, nn::default_data_dir(), nn::Split::Train);
     const nn::Dataset test = nn::load_dataset(data, nn::default_data_dir(), nn::Split::Test);
     auto gen = std::make_shared<ad::Generator>(1);
@@ -117,7 +118,7 @@ int main(int argc, char** argv) {
     std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"batch\": %zu, \"epochs\": %zu, \"sec_per_epoch\": %.4f, "
                 "\"samples_per_sec\": %.0f, \"peak_rss_mb\": %.1f, \"threads\": %d, \"blas\": \"%s\"%s}\n",
                 model_name.c_str(), data.c_str(), batch, epochs, median, static_cast<double>(train.size()) / median,
-                peak_rss_mb(), ad::blas::num_threads(), ad::blas::config().c_str(), metric.c_str());
+                peak_rss_mb(), ad::num_threads(), ad::blas::config().c_str(), metric.c_str());
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "bench_" << model_name << ": error: " << e.what() << "\n";

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "autodiff/blas.hpp"
+#include "autodiff/parallel.hpp"
 
 #ifndef AE_SOURCE_DIR
 #define AE_SOURCE_DIR "."
@@ -47,7 +48,7 @@ std::string help(const std::string& program, const Spec& spec) {
      << "  --seed N          the one seed behind all randomness (default 1)\n"
      << "  --data-dir DIR    where mnist/ and fashion/ are (default " << nn::default_data_dir() << ")\n"
      << "  --out DIR         output folder (default out/" << spec.id << ")\n"
-     << "  --threads N       BLAS threads (default: OpenBLAS's choice)\n"
+     << "  --threads N       threads for the kernels (default: AE_NUM_THREADS, else all cores)\n"
      << "  --quick           a tiny subset and " << spec.quick_epochs << " epoch(s), for smoke tests\n";
   if (spec.datasets) os << "  --dataset NAME    mnist (default) or fashion\n";
   return os.str();
@@ -553,7 +554,7 @@ void Lesson::finish(double seconds) {
   md << " --epochs " << options_.epochs << " --batch " << options_.batch << " --lr " << options_.lr << " --seed " << options_.seed;
   if (spec_.datasets) md << " --dataset " << options_.dataset;
   md << "` in " << fmt(seconds, 1) << " s" << (options_.quick ? " (quick mode: a small subset, numbers are not meaningful)" : "")
-     << ". BLAS: " << ad::blas::config() << ".\n";
+     << " on " << ad::num_threads() << " thread(s). BLAS: " << ad::blas::config() << ".\n";
   std::ofstream readme(path("README.md"));
   readme << md.str();
   if (!readme) throw ad::Error("cannot write " + path("README.md"));
@@ -579,7 +580,7 @@ int run(int argc, char** argv, const Spec& spec, const std::function<void(Lesson
     return 2;
   }
   try {
-    if (options.threads > 0) ad::blas::set_num_threads(options.threads);
+    if (options.threads > 0) ad::set_num_threads(options.threads);
     const auto t0 = std::chrono::steady_clock::now();
     Lesson lesson(spec, options, program);
     std::cout << program << ": " << spec.title << (options.quick ? " (quick)" : "") << " -> " << options.out_dir << std::endl;

@@ -35,7 +35,7 @@ struct Options {
   double lr = 0;
   std::uint64_t seed = 1;
   std::string data_dir, out_dir, dataset = "mnist";
-  int threads = 0;  // 0: OpenBLAS's default
+  int threads = 0;  // 0: the library default (AE_NUM_THREADS, else all cores)
   bool quick = false;
 };
 

@@ -1,5 +1,7 @@
 #include "nn/data.hpp"
 
+#include "autodiff/parallel.hpp"
+
 #include <zlib.h>
 
 #include <cstdlib>
@@ -159,7 +161,10 @@ bool DataLoader::next(Batch& batch) {
   batch.indices.assign(order_.begin() + static_cast<std::ptrdiff_t>(position_), order_.begin() + static_cast<std::ptrdiff_t>(position_ + b));
   const float* src = data_.data();
   float* dst = batch.x.data();
-  for (std::size_t i = 0; i < b; ++i) std::memcpy(dst + i * d, src + batch.indices[i] * d, d * sizeof(float));
+  // Random rows of a large array: bound by memory latency, so both cores fetch.
+  ad::parallel_for(b, std::max<std::size_t>(1, (1 << 14) / std::max<std::size_t>(d, 1)), [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t i = r0; i < r1; ++i) std::memcpy(dst + i * d, src + batch.indices[i] * d, d * sizeof(float));
+  });
   batch.labels.clear();
   if (!labels_.empty())
     for (auto i : batch.indices) batch.labels.push_back(labels_[i]);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "autodiff/parallel.hpp"
+
 namespace nn {
 
 template <class T>
@@ -119,7 +121,13 @@ void AdamT<T>::step() {
     TensorT<T>& p = this->params_[i].second;
     const TensorT<T> g = p.grad();
     if (!g.defined()) continue;
-    adam_update(p.data(), m_[i].data(), v_[i].data(), g.data(), p.numel(), b1, b2, wd, step_size, inv_sqrt_c2, eps);
+    T* w = p.data();
+    T* m = m_[i].data();
+    T* v = v_[i].data();
+    const T* d = g.data();
+    ad::parallel_for(p.numel(), 1 << 14, [&](std::size_t b, std::size_t e) {
+      adam_update(w + b, m + b, v + b, d + b, e - b, b1, b2, wd, step_size, inv_sqrt_c2, eps);
+    }, 16);
   }
 }
 

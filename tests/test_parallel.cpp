@@ -1,0 +1,182 @@
+// The library's threads (autodiff/parallel.hpp): parallel_for covers its range once, passes exceptions on,
+// nests and shares safely; kernels split over threads give the single-thread results; training is
+// deterministic for a given seed and thread count.
+#define BOOST_TEST_MODULE parallel
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "autodiff/parallel.hpp"
+#include "helpers.hpp"
+#include "nn/layers.hpp"
+#include "nn/losses.hpp"
+#include "nn/optim.hpp"
+
+using namespace test;
+
+namespace {
+// Restores the thread count a test changed.
+struct Threads {
+  explicit Threads(int n) : previous(ad::num_threads()) { ad::set_num_threads(n); }
+  ~Threads() { ad::set_num_threads(previous); }
+  int previous;
+};
+
+ad::Tensor random_float(const Shape& shape, std::uint64_t seed) {
+  ad::Generator gen(seed);
+  return ad::randn<float>(shape, gen);
+}
+
+bool bit_identical(const ad::Tensor& a, const ad::Tensor& b) {
+  if (a.shape() != b.shape()) return false;
+  return std::equal(a.data(), a.data() + a.numel(), b.data());
+}
+
+// Largest difference relative to the largest magnitude of a.
+float max_rel_diff(const ad::Tensor& a, const ad::Tensor& b) {
+  float diff = 0, scale = 0;
+  for (std::size_t i = 0; i < a.numel(); ++i) {
+    diff = std::max(diff, std::abs(a.data()[i] - b.data()[i]));
+    scale = std::max(scale, std::abs(a.data()[i]));
+  }
+  return diff / std::max(scale, 1e-30f);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(parallel_for_covers_every_index_once_in_aligned_chunks) {
+  for (int threads : {1, 2, 3, 4}) {
+    Threads t(threads);
+    BOOST_TEST(ad::num_threads() == threads);
+    for (std::size_t n : {0u, 1u, 7u, 31u, 32u, 33u, 1000u, 4099u}) {
+      std::vector<std::atomic<int>> hits(n);
+      std::atomic<int> chunks{0};
+      std::atomic<bool> misaligned{false};
+      ad::parallel_for(n, 8, [&](std::size_t b, std::size_t e) {
+        ++chunks;
+        if (b % 16 != 0) misaligned = true;
+        for (std::size_t i = b; i < e; ++i) ++hits[i];
+      }, 16);
+      for (std::size_t i = 0; i < n; ++i) BOOST_TEST(hits[i].load() == 1);
+      BOOST_TEST(chunks.load() <= threads);
+      BOOST_TEST(!misaligned.load());
+      if (n >= 2 * 16 * static_cast<std::size_t>(threads)) BOOST_TEST(chunks.load() == threads);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_exception_in_any_chunk_reaches_the_caller_and_the_pool_keeps_working) {
+  Threads t(2);
+  for (std::size_t failing : {0u, 900u}) {  // the caller's chunk, then the worker's
+    BOOST_CHECK_EXCEPTION(ad::parallel_for(1000, 1, [&](std::size_t b, std::size_t e) {
+                            if (failing >= b && failing < e) throw ad::Error("chunk " + std::to_string(b) + " failed");
+                          }),
+                          ad::Error, [](const ad::Error& e) { return std::string(e.what()).find("failed") != std::string::npos; });
+  }
+  std::atomic<std::size_t> total{0};
+  ad::parallel_for(1000, 1, [&](std::size_t b, std::size_t e) { total += e - b; });
+  BOOST_TEST(total.load() == 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(nested_and_concurrent_calls_run_serially_and_correctly) {
+  Threads t(2);
+  std::atomic<std::size_t> inner{0};
+  ad::parallel_for(64, 1, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) ad::parallel_for(100, 1, [&](std::size_t ib, std::size_t ie) { inner += ie - ib; });
+  });
+  BOOST_TEST(inner.load() == 6400u);
+  // Two user threads at once: one gets the pool, the other runs its loop itself; both finish right.
+  std::atomic<std::size_t> sums[2] = {0, 0};
+  auto job = [&](int k) {
+    for (int rep = 0; rep < 200; ++rep)
+      ad::parallel_for(1000, 1, [&](std::size_t b, std::size_t e) { sums[k] += e - b; });
+  };
+  std::thread other(job, 1);
+  job(0);
+  other.join();
+  BOOST_TEST(sums[0].load() == 200000u);
+  BOOST_TEST(sums[1].load() == 200000u);
+}
+
+BOOST_AUTO_TEST_CASE(elementwise_kernels_are_bit_identical_whatever_the_thread_count) {
+  const ad::Tensor a = random_float({96, 700}, 1), b = random_float({96, 700}, 2), bias = random_float({700}, 3);
+  auto run = [&] {
+    return std::vector<ad::Tensor>{ad::add(a, b), ad::mul(a, b), ad::mul(a, 0.5f), ad::sigmoid(a), ad::tanh(a),
+                                   ad::relu(a), ad::leaky_relu(a, 0.2f), ad::softplus(a), ad::exp(a), ad::square(a),
+                                   ad::relu_grad(b, a), ad::sigmoid_grad(b, ad::sigmoid(a)), ad::sum(a, {0}),
+                                   ad::broadcast_to(ad::Tensor::scalar(3.f), {96, 700}), ad::add(a, bias)};
+  };
+  std::vector<ad::Tensor> one, two;
+  {
+    Threads t(1);
+    one = run();
+  }
+  {
+    Threads t(2);
+    two = run();
+  }
+  for (std::size_t i = 0; i < one.size(); ++i) BOOST_TEST(bit_identical(one[i], two[i]), "result " << i);
+}
+
+BOOST_AUTO_TEST_CASE(split_matrix_products_match_the_single_threaded_ones) {
+  // Large enough to be split (m·n·k ≥ 2^18), every transpose, by rows (m ≥ n) and by columns (m < n).
+  const ad::Tensor x = random_float({128, 300}, 4), w = random_float({300, 200}, 5), wide = random_float({300, 520}, 6);
+  auto run = [&] {
+    return std::vector<ad::Tensor>{ad::matmul(x, w), ad::matmul(x, wide), ad::matmul(x, x, false, true),
+                                   ad::matmul(x, x, true, false), ad::matmul(w, x, true, true)};
+  };
+  std::vector<ad::Tensor> one, three;
+  {
+    Threads t(1);
+    one = run();
+  }
+  {
+    Threads t(3);
+    three = run();
+  }
+  // Some OpenBLAS kernels (Haswell's) round differently on a smaller block: equal to float precision.
+  for (std::size_t i = 0; i < one.size(); ++i) BOOST_TEST(max_rel_diff(one[i], three[i]) < 1e-6f, "product " << i << ": " << max_rel_diff(one[i], three[i]));
+}
+
+BOOST_AUTO_TEST_CASE(gradients_through_split_kernels_pass_gradcheck) {
+  Threads t(2);
+  // [64,80]·[80,64] is split (327,680 multiply-adds), and so are its two backward products.
+  using V = std::vector<Tensor64>;
+  CHECK_GRADCHECK([](const V& in) { return ad::sigmoid(ad::matmul(in[0], in[1])); }, uniform({64, 80}, 7), uniform({80, 64}, 8));
+  // Elementwise backward kernels split over threads give the single-thread gradient exactly.
+  auto gradient = [](int threads) {
+    Threads n(threads);
+    const ad::Tensor x = random_float({200, 200}, 9).set_requires_grad(true);
+    ad::sum(ad::mul(ad::sigmoid(ad::leaky_relu(x, 0.1f)), random_float({200, 200}, 10))).backward();
+    return x.grad();
+  };
+  BOOST_TEST(bit_identical(gradient(1), gradient(2)));
+}
+
+namespace {
+// A few Adam steps of a small MLP on fixed random data; returns the parameters.
+std::vector<ad::Tensor> train(int threads) {
+  Threads t(threads);
+  ad::Generator gen(11);
+  nn::Linear l1(300, 256, gen), l2(256, 300, gen);
+  const ad::Tensor x = ad::rand_uniform<float>({128, 300}, gen, 0.f, 1.f);
+  auto params = l1.named_parameters();
+  for (auto& p : l2.named_parameters()) params.push_back(p);
+  nn::Adam adam(params, 1e-3);
+  for (int step = 0; step < 5; ++step) {
+    adam.zero_grad();
+    nn::mse_loss(ad::sigmoid(l2(ad::relu(l1(x)))), x).backward();
+    adam.step();
+  }
+  std::vector<ad::Tensor> out;
+  for (auto& [name, p] : params) out.push_back(p.detach());
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(training_is_deterministic_for_a_seed_and_a_thread_count) {
+  const auto a = train(2), b = train(2), single = train(1);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    BOOST_TEST(bit_identical(a[i], b[i]), "parameter " << i);
+    BOOST_TEST(max_rel_diff(a[i], single[i]) < 1e-4f, "parameter " << i);
+  }
+}
