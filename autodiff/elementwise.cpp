@@ -7,6 +7,7 @@
 
 #include "autodiff/broadcast.hpp"
 #include "autodiff/internal.hpp"
+#include "autodiff/vmath.hpp"
 
 namespace ad {
 
@@ -34,6 +35,23 @@ xt::xarray<T> map(const TensorT<T>& a, F f) {
     auto y = xt::adapt(o + begin, end - begin, xt::no_ownership(), shape);
     xt::noalias(y) = f(x);
   });
+  return out;
+}
+
+// out[i] = f(in[i]) as a plain loop, built for several instruction sets (AE_MULTIVERSION): for f made of
+// arithmetic and vmath::exp/log, GCC vectorises it.
+template <class T, class F>
+AE_MULTIVERSION void apply_loop(const T* __restrict in, T* __restrict out, std::size_t n, F f) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = f(in[i]);
+}
+
+// out = f(a) elementwise through apply_loop, chunk by chunk over the threads.
+template <class T, class F>
+xt::xarray<T> apply(const TensorT<T>& a, F f) {
+  xt::xarray<T> out = xt::xarray<T>::from_shape(a.value().shape());
+  const T* in = a.data();
+  T* o = out.data();
+  detail::parallel_elements(out.size(), [&](std::size_t begin, std::size_t end) { apply_loop(in + begin, o + begin, end - begin, f); });
   return out;
 }
 
@@ -135,7 +153,7 @@ TensorT<T> pow(const TensorT<T>& a, T p) {
 template <class T>
 TensorT<T> exp(const TensorT<T>& a) {
   require_defined("exp", a);
-  xt::xarray<T> v = map(a, [](const auto& x) { return xt::exp(x); });
+  xt::xarray<T> v = apply(a, [](T x) { return vmath::exp(x); });
   return make_result<T>(std::move(v), "exp", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {mul(c.grad, c.output)}; });
 }
@@ -144,7 +162,7 @@ TensorT<T> exp(const TensorT<T>& a) {
 template <class T>
 TensorT<T> log(const TensorT<T>& a) {
   require_defined("log", a);
-  xt::xarray<T> v = map(a, [](const auto& x) { return xt::log(x); });
+  xt::xarray<T> v = apply(a, [](T x) { return vmath::log(x); });
   return make_result<T>(std::move(v), "log", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {div(c.grad, c.inputs[0])}; });
 }
@@ -196,7 +214,7 @@ TensorT<T> clamp(const TensorT<T>& a, T lo, T hi) {
 template <class T>
 TensorT<T> sigmoid(const TensorT<T>& a) {
   require_defined("sigmoid", a);
-  xt::xarray<T> v = map(a, [](const auto& x) { return T(1) / (T(1) + xt::exp(-x)); });
+  xt::xarray<T> v = apply(a, [](T x) { return T(1) / (T(1) + vmath::exp(-x)); });
   return make_result<T>(std::move(v), "sigmoid", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {sigmoid_grad(c.grad, c.output)};  // g ⊙ σ(1 − σ)
   });
@@ -230,11 +248,11 @@ TensorT<T> leaky_relu(const TensorT<T>& a, T negative_slope) {
 }
 
 // softplus(a) = log(1 + e^a) = max(a, 0) + log(1 + e^−|a|) (no overflow);  d softplus = σ(a) da
-// (log(1 + ·) rather than log1p: xsimd vectorises log, and the two differ by less than the float epsilon here)
+// (log(1 + ·) rather than log1p: vmath::log vectorises, and the two differ by less than the float epsilon here)
 template <class T>
 TensorT<T> softplus(const TensorT<T>& a) {
   require_defined("softplus", a);
-  xt::xarray<T> v = map(a, [](const auto& x) { return xt::maximum(x, T(0)) + xt::log(T(1) + xt::exp(-xt::abs(x))); });
+  xt::xarray<T> v = apply(a, [](T x) { return (x > T(0) ? x : T(0)) + vmath::log(T(1) + vmath::exp(x > T(0) ? -x : x)); });
   return make_result<T>(std::move(v), "softplus", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {mul(c.grad, sigmoid(c.inputs[0]))}; });
 }

@@ -81,6 +81,12 @@ template <class T> TensorT<T> leaky_relu_grad(const TensorT<T>& g, const TensorT
 template <class T> TensorT<T> sigmoid_grad(const TensorT<T>& g, const TensorT<T>& s);              // g ⊙ s(1 − s)
 template <class T> TensorT<T> tanh_grad(const TensorT<T>& g, const TensorT<T>& t);                 // g ⊙ (1 − t²)
 
+// ---- fused losses: one pass forward, one pass backward ------------------------------------------------
+// The same values as the compositions in the comments (nn/losses.cpp keeps those for reading; the tests compare
+// the two); under create_graph the backward is written with ops.
+template <class T> TensorT<T> sum_squared_error(const TensorT<T>& a, const TensorT<T>& b);   // Σ (a − b)²
+template <class T> TensorT<T> sum_bce_with_logits(const TensorT<T>& z, const TensorT<T>& x);  // Σ softplus(z) − x z
+
 // ---- batch normalisation ---------------------------------------------------------------------------------
 // Training-mode batch norm over every axis but 1: y = γ (x − μ)/√(σ² + ε) + β with the batch's per-channel μ and
 // (biased) σ², for x [N, C] or [N, C, H, W], γ and β [C]. The batch statistics are returned through mean/var

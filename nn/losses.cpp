@@ -19,10 +19,12 @@ TensorT<T> reduce(const TensorT<T>& elementwise, Reduction r) {
 }
 }  // namespace
 
+// Σ or mean of (p − x)²: reduce(square(sub(p, x)), r) fused into one op (ad::sum_squared_error).
 template <class T>
 TensorT<T> mse_loss(const TensorT<T>& prediction, const TensorT<T>& target, Reduction r) {
   same_shape("mse_loss", prediction, target);
-  return reduce(ad::square(ad::sub(prediction, target)), r);
+  const TensorT<T> total = ad::sum_squared_error(prediction, target);
+  return r == Reduction::Mean ? ad::mul(total, T(1) / static_cast<T>(prediction.numel())) : total;
 }
 
 template <class T>
@@ -35,10 +37,13 @@ TensorT<T> bce_loss(const TensorT<T>& p, const TensorT<T>& x, Reduction r) {
   return reduce(ad::neg(ll), r);
 }
 
+// −[x log σ(z) + (1 − x) log(1 − σ(z))] = softplus(z) − x z: reduce(sub(softplus(z), mul(x, z)), r) fused into one
+// op (ad::sum_bce_with_logits).
 template <class T>
 TensorT<T> bce_with_logits_loss(const TensorT<T>& z, const TensorT<T>& x, Reduction r) {
   same_shape("bce_with_logits_loss", z, x);
-  return reduce(ad::sub(ad::softplus(z), ad::mul(x, z)), r);
+  const TensorT<T> total = ad::sum_bce_with_logits(z, x);
+  return r == Reduction::Mean ? ad::mul(total, T(1) / static_cast<T>(z.numel())) : total;
 }
 
 template <class T>

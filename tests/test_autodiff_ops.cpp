@@ -1,6 +1,7 @@
 // Every op: forward values, gradcheck in float64 (each input, broadcasting cases, random upstream gradient),
 // gradgradcheck for the ops the contractive autoencoder differentiates twice, and the error messages.
 #define BOOST_TEST_MODULE autodiff_ops
+#include "autodiff/vmath.hpp"
 #include "helpers.hpp"
 
 using namespace test;
@@ -235,6 +236,65 @@ BOOST_AUTO_TEST_CASE(second_derivative_by_hand) {
   ad::sum(dy).backward();
   BOOST_TEST(std::abs(x.grad().value()(0) - 3.0) < 1e-12);
   BOOST_TEST(std::abs(x.grad().value()(1) + 12.0) < 1e-12);
+}
+
+// ---- fused losses ----------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(fused_losses_gradcheck_and_match_their_compositions) {
+  const Tensor64 a = uniform({3, 5}, 70, -2, 2), b = uniform({3, 5}, 71), x = uniform({3, 5}, 72, 0, 1);
+  CHECK_GRADCHECK([](const V& v) { return ad::sum_squared_error(v[0], v[1]); }, a, b);
+  CHECK_GRADCHECK([](const V& v) { return ad::sum_bce_with_logits(v[0], v[1]); }, a, x);
+  CHECK_GRADGRADCHECK([](const V& v) { return ad::sum_squared_error(v[0], v[1]); }, a, b);
+  CHECK_GRADGRADCHECK([](const V& v) { return ad::sum_bce_with_logits(v[0], v[1]); }, a, x);
+  CHECK_THROWS_WITH(ad::sum_squared_error(a, uniform({5, 3}, 73)), "sum_squared_error", "[3,5]", "[5,3]");
+
+  // In float on a batch-sized input (split over blocks and threads), value and gradients equal the chains of
+  // ops they replace, up to float rounding.
+  auto check = [](auto fused, auto composed, const ad::Tensor& p, const ad::Tensor& t) {
+    const ad::Tensor p1 = p.detach().set_requires_grad(true), t1 = t.detach().set_requires_grad(true);
+    const ad::Tensor p2 = p.detach().set_requires_grad(true), t2 = t.detach().set_requires_grad(true);
+    const ad::Tensor f = fused(p1, t1), c = composed(p2, t2);
+    BOOST_TEST(std::abs(f.item() - c.item()) <= 1e-5f * std::abs(c.item()));
+    f.backward(ad::Tensor::scalar(0.37f));
+    c.backward(ad::Tensor::scalar(0.37f));
+    BOOST_TEST(max_abs_diff(ad::cast<double>(p1.grad()), ad::cast<double>(p2.grad())) < 1e-6);
+    BOOST_TEST(max_abs_diff(ad::cast<double>(t1.grad()), ad::cast<double>(t2.grad())) < 1e-6);
+  };
+  ad::Generator gen(74);
+  const ad::Tensor logits = ad::randn<float>({128, 784}, gen, 0.f, 3.f), target = ad::rand_uniform<float>({128, 784}, gen, 0.f, 1.f);
+  check([](const ad::Tensor& p, const ad::Tensor& t) { return ad::sum_squared_error(p, t); },
+        [](const ad::Tensor& p, const ad::Tensor& t) { return ad::sum(ad::square(ad::sub(p, t))); }, logits, target);
+  check([](const ad::Tensor& z, const ad::Tensor& t) { return ad::sum_bce_with_logits(z, t); },
+        [](const ad::Tensor& z, const ad::Tensor& t) { return ad::sum(ad::sub(ad::softplus(z), ad::mul(t, z))); }, logits,
+        target);
+}
+
+// ---- the vectorised exp and log (autodiff/vmath.hpp) -------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(float_exp_and_log_are_accurate_to_a_float_ulp_with_ieee_special_values) {
+  double worst_exp = 0, worst_log = 0;
+  for (float x = -87.f; x < 88.f; x += 0.0013f) {
+    const double want = std::exp(static_cast<double>(x));
+    worst_exp = std::max(worst_exp, std::abs(ad::vmath::exp(x) - want) / want);
+  }
+  for (float x = 1e-44f; x < 3e38f; x = std::max(x * 1.0007f, std::nextafter(x, INFINITY))) {
+    const double want = std::log(static_cast<double>(x));
+    worst_log = std::max(worst_log, std::abs(ad::vmath::log(x) - want) / std::max(std::abs(want), 1.0));
+  }
+  BOOST_TEST(worst_exp < 1.2e-7);  // float epsilon
+  BOOST_TEST(worst_log < 1.2e-7);
+  BOOST_TEST(ad::vmath::exp(100.f) == INFINITY);
+  BOOST_TEST(ad::vmath::exp(-100.f) == 0.f);
+  BOOST_TEST(std::isnan(ad::vmath::exp(NAN)));
+  BOOST_TEST(ad::vmath::log(0.f) == -INFINITY);
+  BOOST_TEST(ad::vmath::log(INFINITY) == INFINITY);
+  BOOST_TEST(std::isnan(ad::vmath::log(-1.f)));
+  BOOST_TEST(std::isnan(ad::vmath::log(NAN)));
+  // and through the ops, which use them for float
+  const ad::Tensor t = ad::Tensor::from_vector({-1.f, 0.f, 2.5f}, {3});
+  BOOST_TEST(std::isnan(ad::log(t).data()[0]));
+  BOOST_TEST(ad::log(t).data()[1] == -INFINITY);
+  BOOST_TEST(std::abs(ad::exp(t).data()[2] - std::exp(2.5f)) < 1e-6f);
 }
 
 // ---- float32 agrees with float64 ------------------------------------------------------------------------
