@@ -8,9 +8,10 @@ namespace ad::blas {
 
 // Row-major C[m,n] = alpha·op(A)·op(B) + beta·C, where A is stored with rows of length lda, B of ldb.
 // Large products are split over the library's threads (autodiff/parallel.hpp); OpenBLAS runs single-threaded.
+// row_init: if given (n values), C starts as that row repeated (beta is then ignored): y = x Wᵀ + b in one call.
 template <class T>
 void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
-          std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
+          std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row_init = nullptr);
 
 std::string config();  // openblas_get_config(): version, kernel (core type)
 

@@ -30,27 +30,33 @@ void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double 
 }  // namespace
 
 // Split over the library's threads by rows of C (rows of op(A)) or, when C is wide, by its columns (columns of
-// op(B)): every element of C is still one single-threaded dot product over k, so the result does not depend on
-// the thread count. Products under ~0.5 MFLOP are not worth a hand-off.
+// op(B)): every element of C is still one single-threaded dot product over k. Products under ~0.5 MFLOP are not
+// worth a hand-off. With row_init (n values), each thread first fills its block of C's rows with it (the
+// linear layer's bias) and accumulates onto it, where the block is about to be used.
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
-          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row_init) {
   constexpr std::size_t kMinWork = 1 << 18, kAlign = 16;
-  if (m * n * k < kMinWork) return call(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  if (m >= n) {
-    parallel_for(m, kAlign, [&](std::size_t r0, std::size_t r1) {
-      call(ta, tb, r1 - r0, n, k, alpha, ta ? a + r0 : a + r0 * lda, lda, b, ldb, beta, c + r0 * ldc, ldc);
-    }, kAlign);
-  } else {
-    parallel_for(n, kAlign, [&](std::size_t c0, std::size_t c1) {
-      call(ta, tb, m, c1 - c0, k, alpha, a, lda, tb ? b + c0 * ldb : b + c0, ldb, beta, c + c0, ldc);
-    }, kAlign);
-  }
+  auto block = [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
+    if (row_init)
+      for (std::size_t r = r0; r < r1; ++r) std::copy(row_init + c0, row_init + c1, c + r * ldc + c0);
+    if (k == 0) {  // an empty sum: C = row_init or beta·C (BLAS would reject the zero leading dimensions)
+      if (!row_init)
+        for (std::size_t r = r0; r < r1; ++r)
+          for (std::size_t j = c0; j < c1; ++j) c[r * ldc + j] = beta == T(0) ? T(0) : beta * c[r * ldc + j];
+      return;
+    }
+    call(ta, tb, r1 - r0, c1 - c0, k, alpha, ta ? a + r0 : a + r0 * lda, lda, tb ? b + c0 * ldb : b + c0, ldb,
+         row_init ? T(1) : beta, c + r0 * ldc + c0, ldc);
+  };
+  if (m * n * k < kMinWork) return block(0, m, 0, n);
+  if (m >= n) parallel_for(m, kAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kAlign);
+  else parallel_for(n, kAlign, [&](std::size_t c0, std::size_t c1) { block(0, m, c0, c1); }, kAlign);
 }
 template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
-                          const float*, std::size_t, float, float*, std::size_t);
+                          const float*, std::size_t, float, float*, std::size_t, const float*);
 template void gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
-                           const double*, std::size_t, double, double*, std::size_t);
+                           const double*, std::size_t, double, double*, std::size_t, const double*);
 
 std::string config() { return openblas_get_config(); }
 }  // namespace blas
@@ -113,8 +119,8 @@ TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& b)
                  " do not fit y = x Wᵀ + b (expected [N,in], [out,in], [out])");
   const std::size_t n = x.size(0), in = x.size(1), out = w.size(0);
   xt::xarray<T> y = xt::xarray<T>::from_shape({n, out});
-  for (std::size_t r = 0; r < n; ++r) std::copy(b.data(), b.data() + out, y.data() + r * out);
-  if (n > 0 && in > 0) blas::gemm<T>(false, true, n, out, in, T(1), x.data(), in, w.data(), in, T(1), y.data(), out);
+  if (n > 0 && out > 0)  // y starts as the bias rows; the product is added onto them
+    blas::gemm<T>(false, true, n, out, in, T(1), x.data(), in, w.data(), in, T(0), y.data(), out, b.data());
   return make_result<T>(std::move(y), "linear", {x, w, b}, [](const BackwardArgs<T>& c) -> Grads<T> {
     const TensorT<T>& G = c.grad;
     return {c.needs[0] ? matmul(G, c.inputs[1]) : TensorT<T>(), c.needs[1] ? matmul(G, c.inputs[0], true, false) : TensorT<T>(),

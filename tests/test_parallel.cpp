@@ -137,6 +137,15 @@ BOOST_AUTO_TEST_CASE(split_matrix_products_match_the_single_threaded_ones) {
   for (std::size_t i = 0; i < one.size(); ++i) BOOST_TEST(max_rel_diff(one[i], three[i]) < 1e-6f, "product " << i << ": " << max_rel_diff(one[i], three[i]));
 }
 
+BOOST_AUTO_TEST_CASE(linear_fills_its_bias_per_block_and_equals_matmul_plus_bias) {
+  Threads t(2);
+  const ad::Tensor x = random_float({128, 300}, 12), w = random_float({520, 300}, 13), b = random_float({520}, 14);
+  BOOST_TEST(max_rel_diff(ad::add(ad::matmul(x, w, false, true), b), ad::linear(x, w, b)) < 1e-6f);
+  // no input features: every row is the bias
+  const ad::Tensor empty = ad::linear(ad::Tensor::zeros({3, 0}), ad::Tensor::zeros({520, 0}), b);
+  BOOST_TEST(bit_identical(empty, ad::broadcast_to(b, {3, 520})));
+}
+
 BOOST_AUTO_TEST_CASE(gradients_through_split_kernels_pass_gradcheck) {
   Threads t(2);
   // [64,80]·[80,64] is split (327,680 multiply-adds), and so are its two backward products.
