@@ -89,20 +89,27 @@ xt::xarray<T> broadcast_binary(const TensorT<T>& a, const TensorT<T>& b, const S
   std::array<std::vector<std::ptrdiff_t>, 3> st{broadcast_strides(a.shape(), shape), broadcast_strides(b.shape(), shape),
                                                broadcast_strides(shape, shape)};
   collapse(o, st);
-  for_each_run<3>(o, st, [&](const std::array<std::ptrdiff_t, 3>& off, const std::array<std::ptrdiff_t, 3>& in, std::size_t n) {
-    const T* x = pa + off[0];
-    const T* y = pb + off[1];
-    T* z = po + off[2];
-    if (in[0] == 1 && in[1] == 1)
-      for (std::size_t i = 0; i < n; ++i) z[i] = f(x[i], y[i]);
-    else if (in[0] == 1 && in[1] == 0) {
-      const T yv = *y;
-      for (std::size_t i = 0; i < n; ++i) z[i] = f(x[i], yv);
-    } else if (in[0] == 0 && in[1] == 1) {
-      const T xv = *x;
-      for (std::size_t i = 0; i < n; ++i) z[i] = f(xv, y[i]);
-    } else
-      for (std::size_t i = 0; i < n; ++i) z[i] = f(x[i * in[0]], y[i * in[1]]);
+  // Split over the threads along the outermost axis (the batch, usually) when there is one and work enough.
+  const bool split = o.size() >= 2 && out.size() >= 2 * (1u << 14);
+  parallel_for(split ? o[0] : 1, 1, [&](std::size_t i0, std::size_t i1) {
+    Shape part = o;
+    if (split) part[0] = i1 - i0;
+    const std::ptrdiff_t first = split ? static_cast<std::ptrdiff_t>(i0) : 0;
+    for_each_run<3>(part, st, [&](const std::array<std::ptrdiff_t, 3>& off, const std::array<std::ptrdiff_t, 3>& in, std::size_t n) {
+      const T* x = pa + off[0] + first * st[0][0];
+      const T* y = pb + off[1] + first * st[1][0];
+      T* z = po + off[2] + first * st[2][0];
+      if (in[0] == 1 && in[1] == 1)
+        for (std::size_t i = 0; i < n; ++i) z[i] = f(x[i], y[i]);
+      else if (in[0] == 1 && in[1] == 0) {
+        const T yv = *y;
+        for (std::size_t i = 0; i < n; ++i) z[i] = f(x[i], yv);
+      } else if (in[0] == 0 && in[1] == 1) {
+        const T xv = *x;
+        for (std::size_t i = 0; i < n; ++i) z[i] = f(xv, y[i]);
+      } else
+        for (std::size_t i = 0; i < n; ++i) z[i] = f(x[i * in[0]], y[i * in[1]]);
+    });
   });
   return out;
 }

@@ -45,65 +45,75 @@ inline std::pair<std::size_t, std::size_t> valid_columns(const Geometry& g, std:
 }
 
 // cols[(c·kh + i)·kw + j, (n·Ho + y)·Wo + x] = X[n, c, y·s − p + i, x·s − p + j] (0 outside).
+// Split over the threads by samples: each writes its own columns.
 template <class T>
 void im2col(const Geometry& g, const T* x, T* cols) {
   const std::size_t P = g.positions();
-  for (std::size_t c = 0; c < g.c; ++c)
-    for (std::size_t i = 0; i < g.kh; ++i)
-      for (std::size_t j = 0; j < g.kw; ++j) {
-        T* row = cols + ((c * g.kh + i) * g.kw + j) * P;
-        for (std::size_t n = 0; n < g.n; ++n) {
-          const T* plane = x + (n * g.c + c) * g.h * g.w;
-          for (std::size_t y = 0; y < g.ho; ++y) {
-            T* out = row + (n * g.ho + y) * g.wo;
-            const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y * g.stride + i) - static_cast<std::ptrdiff_t>(g.pad);
-            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) {
-              std::memset(out, 0, g.wo * sizeof(T));
-              continue;
+  parallel_for(g.n, 1, [&](std::size_t n0, std::size_t n1) {
+    for (std::size_t c = 0; c < g.c; ++c)
+      for (std::size_t i = 0; i < g.kh; ++i)
+        for (std::size_t j = 0; j < g.kw; ++j) {
+          T* row = cols + ((c * g.kh + i) * g.kw + j) * P;
+          for (std::size_t n = n0; n < n1; ++n) {
+            const T* plane = x + (n * g.c + c) * g.h * g.w;
+            for (std::size_t y = 0; y < g.ho; ++y) {
+              T* out = row + (n * g.ho + y) * g.wo;
+              const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y * g.stride + i) - static_cast<std::ptrdiff_t>(g.pad);
+              if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) {
+                std::memset(out, 0, g.wo * sizeof(T));
+                continue;
+              }
+              const T* line = plane + static_cast<std::size_t>(iy) * g.w;
+              const auto [lo, hi] = valid_columns(g, j);
+              std::fill(out, out + lo, T(0));
+              for (std::size_t xo = lo; xo < hi; ++xo) out[xo] = line[xo * g.stride + j - g.pad];
+              std::fill(out + hi, out + g.wo, T(0));
             }
-            const T* line = plane + static_cast<std::size_t>(iy) * g.w;
-            const auto [lo, hi] = valid_columns(g, j);
-            std::fill(out, out + lo, T(0));
-            for (std::size_t xo = lo; xo < hi; ++xo) out[xo] = line[xo * g.stride + j - g.pad];
-            std::fill(out + hi, out + g.wo, T(0));
           }
         }
-      }
+  });
 }
 
-// The adjoint of im2col: X[n, c, y·s − p + i, x·s − p + j] += cols[...].
+// The adjoint of im2col: X[n, c, y·s − p + i, x·s − p + j] += cols[...]. Split by samples: each thread adds
+// into its own images, in the same order whatever the thread count.
 template <class T>
 void col2im(const Geometry& g, const T* cols, T* x) {
   const std::size_t P = g.positions();
-  std::memset(x, 0, g.n * g.c * g.h * g.w * sizeof(T));
-  for (std::size_t c = 0; c < g.c; ++c)
-    for (std::size_t i = 0; i < g.kh; ++i)
-      for (std::size_t j = 0; j < g.kw; ++j) {
-        const T* row = cols + ((c * g.kh + i) * g.kw + j) * P;
-        for (std::size_t n = 0; n < g.n; ++n) {
-          T* plane = x + (n * g.c + c) * g.h * g.w;
-          for (std::size_t y = 0; y < g.ho; ++y) {
-            const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y * g.stride + i) - static_cast<std::ptrdiff_t>(g.pad);
-            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) continue;
-            const T* in = row + (n * g.ho + y) * g.wo;
-            T* line = plane + static_cast<std::size_t>(iy) * g.w;
-            const auto [lo, hi] = valid_columns(g, j);
-            for (std::size_t xo = lo; xo < hi; ++xo) line[xo * g.stride + j - g.pad] += in[xo];
+  parallel_for(g.n, 1, [&](std::size_t n0, std::size_t n1) {
+    std::memset(x + n0 * g.c * g.h * g.w, 0, (n1 - n0) * g.c * g.h * g.w * sizeof(T));
+    for (std::size_t c = 0; c < g.c; ++c)
+      for (std::size_t i = 0; i < g.kh; ++i)
+        for (std::size_t j = 0; j < g.kw; ++j) {
+          const T* row = cols + ((c * g.kh + i) * g.kw + j) * P;
+          for (std::size_t n = n0; n < n1; ++n) {
+            T* plane = x + (n * g.c + c) * g.h * g.w;
+            for (std::size_t y = 0; y < g.ho; ++y) {
+              const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y * g.stride + i) - static_cast<std::ptrdiff_t>(g.pad);
+              if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) continue;
+              const T* in = row + (n * g.ho + y) * g.wo;
+              T* line = plane + static_cast<std::size_t>(iy) * g.w;
+              const auto [lo, hi] = valid_columns(g, j);
+              for (std::size_t xo = lo; xo < hi; ++xo) line[xo * g.stride + j - g.pad] += in[xo];
+            }
           }
         }
-      }
+  });
 }
 
 // [N, O, P] <-> [O, N·P]: the GEMM works on channel-major rows.
 template <class T>
 void nop_to_onp(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p) {
-  for (std::size_t a = 0; a < n; ++a)
-    for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + (b * n + a) * p, src + (a * o + b) * p, p * sizeof(T));
+  parallel_for(n, 1, [&](std::size_t n0, std::size_t n1) {
+    for (std::size_t a = n0; a < n1; ++a)
+      for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + (b * n + a) * p, src + (a * o + b) * p, p * sizeof(T));
+  });
 }
 template <class T>
 void onp_to_nop(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p) {
-  for (std::size_t a = 0; a < n; ++a)
-    for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + (a * o + b) * p, src + (b * n + a) * p, p * sizeof(T));
+  parallel_for(n, 1, [&](std::size_t n0, std::size_t n1) {
+    for (std::size_t a = n0; a < n1; ++a)
+      for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + (a * o + b) * p, src + (b * n + a) * p, p * sizeof(T));
+  });
 }
 
 template <class T>

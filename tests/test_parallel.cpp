@@ -117,6 +117,42 @@ BOOST_AUTO_TEST_CASE(elementwise_kernels_are_bit_identical_whatever_the_thread_c
   for (std::size_t i = 0; i < one.size(); ++i) BOOST_TEST(bit_identical(one[i], two[i]), "result " << i);
 }
 
+BOOST_AUTO_TEST_CASE(convolution_and_batch_norm_split_by_samples_and_channels_match_one_thread) {
+  // Layout copies, im2col and col2im are split by samples, batch norm by channels, the bias add by samples:
+  // all exact. The products inside may round differently on a smaller block (see below).
+  const ad::Tensor x = random_float({64, 8, 14, 14}, 20), w = random_float({16, 8, 3, 3}, 21);
+  const ad::Tensor bias = random_float({16}, 22), gamma = random_float({16}, 23), beta = random_float({16}, 24);
+  auto run = [&] {
+    const ad::Tensor xl = x.detach().set_requires_grad(true);
+    const ad::Tensor y = ad::batch_norm(ad::conv2d(xl, w, bias, {2, 1}), gamma, beta, 1e-5);
+    const ad::Tensor up = ad::conv_transpose2d(y, w, {2, 1}, 1);
+    ad::sum(ad::mul(up, random_float(up.shape(), 25))).backward();
+    return std::vector<ad::Tensor>{y, up, xl.grad()};
+  };
+  std::vector<ad::Tensor> one, two;
+  {
+    Threads t(1);
+    one = run();
+  }
+  {
+    Threads t(2);
+    two = run();
+  }
+  for (std::size_t i = 0; i < one.size(); ++i) BOOST_TEST(max_rel_diff(one[i], two[i]) < 1e-5f, "result " << i);
+  ad::Tensor parts_one, parts_two;
+  {
+    Threads t(1);
+    parts_one = ad::batch_norm(ad::add(x, ad::reshape(random_float({8}, 26), {1, 8, 1, 1})), random_float({8}, 27),
+                               random_float({8}, 28), 1e-5);
+  }
+  {
+    Threads t(2);
+    parts_two = ad::batch_norm(ad::add(x, ad::reshape(random_float({8}, 26), {1, 8, 1, 1})), random_float({8}, 27),
+                               random_float({8}, 28), 1e-5);
+  }
+  BOOST_TEST(bit_identical(parts_one, parts_two));
+}
+
 BOOST_AUTO_TEST_CASE(split_matrix_products_match_the_single_threaded_ones) {
   // Large enough to be split (m·n·k ≥ 2^18), every transpose, by rows (m ≥ n) and by columns (m < n).
   const ad::Tensor x = random_float({128, 300}, 4), w = random_float({300, 200}, 5), wide = random_float({300, 520}, 6);
