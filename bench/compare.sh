@@ -2,9 +2,9 @@
 # Runs each training benchmark and the PyTorch reference (../shared/reference/torch_reference.py, Debian's
 # python3-torch) one after the other in the same environment, and prints both times per epoch and their ratio.
 #   bash bench/compare.sh [--epochs N] [--threads N] [--torch-threads N]
-# Each runs at its fastest setting here by default: ours with 2 BLAS threads, PyTorch with 1 (on this 2-core
-# machine PyTorch 1.13 is 2.5x slower with 2 threads). Compare only numbers from one run: OPENBLAS_CORETYPE (if
-# set) changes which BLAS kernels run for both.
+# Each runs at its fastest setting here by default: ours with 2 threads (the library's own pool, OpenBLAS
+# single-threaded inside), PyTorch with 1 (on this 2-core machine PyTorch 1.13 is 2.5x slower with 2 threads).
+# Compare only numbers from one run: OPENBLAS_CORETYPE (if set) changes which BLAS kernels run for both.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 epochs=5
@@ -28,7 +28,7 @@ if ! /usr/bin/python3 -c "import torch, numpy" >/dev/null 2>&1; then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy >/dev/null
 fi
 
-echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; ours: $threads BLAS thread(s); PyTorch: $torch_threads thread(s); $epochs epochs, Fashion-MNIST (60,000 images)"
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; ours: $threads thread(s); PyTorch: $torch_threads thread(s); $epochs epochs, Fashion-MNIST (60,000 images)"
 last_json() { grep '^{' | tail -n 1; }
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
@@ -37,7 +37,7 @@ for spec in "mlp 32" "mlp 128" "mlp 512" "vae 128" "conv 128"; do
   set -- $spec
   model=$1 batch=$2
   echo "== $model, batch $batch" >&2
-  ours=$(OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads \
+  ours=$(AE_NUM_THREADS=$threads \
          "$root/build/bench/bench_$model" --batch "$batch" --epochs "$epochs" --threads "$threads" | last_json)
   theirs=$(cd "$root" && OPENBLAS_NUM_THREADS=$torch_threads OMP_NUM_THREADS=$torch_threads \
            /usr/bin/python3 "$reference" "$model" --batch "$batch" --epochs "$epochs" --threads "$torch_threads" \

@@ -553,7 +553,7 @@ void Lesson::finish(double seconds) {
   if (options_.quick) md << " --quick";
   md << " --epochs " << options_.epochs << " --batch " << options_.batch << " --lr " << options_.lr << " --seed " << options_.seed;
   if (spec_.datasets) md << " --dataset " << options_.dataset;
-  md << "` in " << fmt(seconds, 1) << " s" << (options_.quick ? " (quick mode: a small subset, numbers are not meaningful)" : "")
+  md << "` in " << fmt(seconds, 3) << " s" << (options_.quick ? " (quick mode: a small subset, numbers are not meaningful)" : "")
      << " on " << ad::num_threads() << " thread(s). BLAS: " << ad::blas::config() << ".\n";
   std::ofstream readme(path("README.md"));
   readme << md.str();
