@@ -1,58 +1,28 @@
-// Elementwise ops. Forward: one evaluated xtensor expression (xsimd-vectorised when shapes match).
+// Elementwise ops. Forward: one pass over the elements (a vectorised loop from autodiff/kernels.hpp, or the
+// broadcasting loops of autodiff/broadcast.hpp), split over the threads when large.
 // Backward: written with ops, so it can be differentiated again; sum_to undoes broadcasting.
-#include <xtensor/xadapt.hpp>
-#include <xtensor/xnoalias.hpp>
+#include <cmath>
+
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
 #include "autodiff/broadcast.hpp"
 #include "autodiff/internal.hpp"
-#include "autodiff/vmath.hpp"
+#include "autodiff/kernels.hpp"
 
 namespace ad {
 
 using detail::Grads;
 using detail::constant;
 using detail::require_defined;
+using detail::apply;
+using detail::zip;
 
 namespace {
 template <class T>
 const TensorT<T>& none() {
   static const TensorT<T> undefined;
   return undefined;
-}
-
-// out = f(x) for an xtensor expression f of the whole array x, evaluated chunk by chunk over the threads
-// (each chunk a vectorised 1-D assignment).
-template <class T, class F>
-xt::xarray<T> map(const TensorT<T>& a, F f) {
-  xt::xarray<T> out = xt::xarray<T>::from_shape(a.value().shape());
-  const T* in = a.data();
-  T* o = out.data();
-  detail::parallel_elements(out.size(), [&](std::size_t begin, std::size_t end) {
-    const std::array<std::size_t, 1> shape{end - begin};
-    const auto x = xt::adapt(in + begin, end - begin, xt::no_ownership(), shape);
-    auto y = xt::adapt(o + begin, end - begin, xt::no_ownership(), shape);
-    xt::noalias(y) = f(x);
-  });
-  return out;
-}
-
-// out[i] = f(in[i]) as a plain loop, built for several instruction sets (AE_MULTIVERSION): for f made of
-// arithmetic and vmath::exp/log, GCC vectorises it.
-template <class T, class F>
-AE_MULTIVERSION void apply_loop(const T* __restrict in, T* __restrict out, std::size_t n, F f) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = f(in[i]);
-}
-
-// out = f(a) elementwise through apply_loop, chunk by chunk over the threads.
-template <class T, class F>
-xt::xarray<T> apply(const TensorT<T>& a, F f) {
-  xt::xarray<T> out = xt::xarray<T>::from_shape(a.value().shape());
-  const T* in = a.data();
-  T* o = out.data();
-  detail::parallel_elements(out.size(), [&](std::size_t begin, std::size_t end) { apply_loop(in + begin, o + begin, end - begin, f); });
-  return out;
 }
 
 template <class T>
@@ -110,14 +80,14 @@ TensorT<T> div(const TensorT<T>& a, const TensorT<T>& b) {
 template <class T>
 TensorT<T> add(const TensorT<T>& a, T s) {
   require_defined("add", a);
-  xt::xarray<T> v = map(a, [s](const auto& x) { return x + s; });
+  xt::xarray<T> v = apply(a, [s](T x) { return x + s; });
   return make_result<T>(std::move(v), "add_scalar", {a}, [](const BackwardArgs<T>& c) -> Grads<T> { return {c.grad}; });
 }
 
 template <class T>
 TensorT<T> mul(const TensorT<T>& a, T s) {
   require_defined("mul", a);
-  xt::xarray<T> v = map(a, [s](const auto& x) { return x * s; });
+  xt::xarray<T> v = apply(a, [s](T x) { return x * s; });
   return make_result<T>(std::move(v), "mul_scalar", {a},
                         [s](const BackwardArgs<T>& c) -> Grads<T> { return {mul(c.grad, s)}; });
 }
@@ -125,7 +95,7 @@ TensorT<T> mul(const TensorT<T>& a, T s) {
 template <class T>
 TensorT<T> rsub(T s, const TensorT<T>& a) {
   require_defined("rsub", a);
-  xt::xarray<T> v = map(a, [s](const auto& x) { return s - x; });
+  xt::xarray<T> v = apply(a, [s](T x) { return s - x; });
   return make_result<T>(std::move(v), "rsub_scalar", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {neg(c.grad)}; });
 }
@@ -133,7 +103,7 @@ TensorT<T> rsub(T s, const TensorT<T>& a) {
 template <class T>
 TensorT<T> neg(const TensorT<T>& a) {
   require_defined("neg", a);
-  xt::xarray<T> v = map(a, [](const auto& x) { return -x; });
+  xt::xarray<T> v = apply(a, [](T x) { return -x; });
   return make_result<T>(std::move(v), "neg", {a}, [](const BackwardArgs<T>& c) -> Grads<T> { return {neg(c.grad)}; });
 }
 
@@ -171,7 +141,7 @@ TensorT<T> log(const TensorT<T>& a) {
 template <class T>
 TensorT<T> sqrt(const TensorT<T>& a) {
   require_defined("sqrt", a);
-  xt::xarray<T> v = map(a, [](const auto& x) { return xt::sqrt(x); });
+  xt::xarray<T> v = apply(a, [](T x) { return std::sqrt(x); });
   return make_result<T>(std::move(v), "sqrt", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {div(c.grad, mul(c.output, T(2)))};
   });
@@ -192,7 +162,7 @@ TensorT<T> abs(const TensorT<T>& a) {
 template <class T>
 TensorT<T> square(const TensorT<T>& a) {
   require_defined("square", a);
-  xt::xarray<T> v = map(a, [](const auto& x) { return xt::square(x); });
+  xt::xarray<T> v = apply(a, [](T x) { return x * x; });
   return make_result<T>(std::move(v), "square", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {mul(c.grad, mul(c.inputs[0], T(2)))};
   });
@@ -224,7 +194,7 @@ TensorT<T> sigmoid(const TensorT<T>& a) {
 template <class T>
 TensorT<T> tanh(const TensorT<T>& a) {
   require_defined("tanh", a);
-  xt::xarray<T> v = map(a, [](const auto& x) { return xt::tanh(x); });
+  xt::xarray<T> v = apply(a, [](T x) { return std::tanh(x); });
   return make_result<T>(std::move(v), "tanh", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {tanh_grad(c.grad, c.output)};  // g ⊙ (1 − tanh²)
   });
@@ -233,7 +203,7 @@ TensorT<T> tanh(const TensorT<T>& a) {
 template <class T>
 TensorT<T> relu(const TensorT<T>& a) {
   require_defined("relu", a);
-  xt::xarray<T> v = map(a, [](const auto& x) { return xt::maximum(x, T(0)); });
+  xt::xarray<T> v = apply(a, [](T x) { return x > T(0) ? x : T(0); });
   return make_result<T>(std::move(v), "relu", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {relu_grad(c.grad, c.inputs[0])}; });
 }
@@ -241,7 +211,7 @@ TensorT<T> relu(const TensorT<T>& a) {
 template <class T>
 TensorT<T> leaky_relu(const TensorT<T>& a, T negative_slope) {
   require_defined("leaky_relu", a);
-  xt::xarray<T> v = map(a, [negative_slope](const auto& x) { return xt::where(x > T(0), x, x * negative_slope); });
+  xt::xarray<T> v = apply(a, [negative_slope](T x) { return x > T(0) ? x : x * negative_slope; });
   return make_result<T>(std::move(v), "leaky_relu", {a}, [negative_slope](const BackwardArgs<T>& c) -> Grads<T> {
     return {leaky_relu_grad(c.grad, c.inputs[0], negative_slope)};
   });
@@ -267,18 +237,6 @@ void check_same(const char* op, const TensorT<T>& g, const TensorT<T>& v) {
     detail::fail(op, ": gradient ", shape_str(g.shape()), " and saved value ", shape_str(v.shape()), " differ");
 }
 
-// out[i] = f(g[i], v[i]) over two same-shape contiguous arrays (a plain loop GCC vectorises).
-template <class T, class F>
-xt::xarray<T> zip(const TensorT<T>& g, const TensorT<T>& v, F f) {
-  xt::xarray<T> out = xt::xarray<T>::from_shape(g.value().shape());
-  const T* __restrict gp = g.data();
-  const T* __restrict vp = v.data();
-  T* __restrict o = out.data();
-  detail::parallel_elements(out.size(), [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) o[i] = f(gp[i], vp[i]);
-  });
-  return out;
-}
 }  // namespace
 
 // relu'(x) = [x > 0]: zero almost everywhere as a function of x, so only g gets a gradient.

@@ -6,8 +6,7 @@
 //   Σ softplus(z) − x z        d/dz = σ(z) − x,   d/dx = −z          (Bernoulli −log p(x|z) with logits z)
 #include <numeric>
 
-#include "autodiff/internal.hpp"
-#include "autodiff/vmath.hpp"
+#include "autodiff/kernels.hpp"
 
 namespace ad {
 
@@ -53,21 +52,6 @@ T fused_sum(const T* a, const T* b, std::size_t n, F f) {
   return static_cast<T>(std::accumulate(partial.begin(), partial.end(), 0.0));
 }
 
-// out_i = f(a_i, b_i).
-template <class T, class F>
-AE_MULTIVERSION void zip_loop(const T* __restrict a, const T* __restrict b, T* __restrict out, std::size_t n, F f) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
-}
-template <class T, class F>
-TensorT<T> zip(const TensorT<T>& a, const TensorT<T>& b, F f) {
-  xt::xarray<T> out = xt::xarray<T>::from_shape(a.value().shape());
-  const T* pa = a.data();
-  const T* pb = b.data();
-  T* o = out.data();
-  detail::parallel_elements(out.size(), [&](std::size_t s, std::size_t e) { zip_loop(pa + s, pb + s, o + s, e - s, f); });
-  return TensorT<T>(std::move(out));
-}
-
 template <class T>
 xt::xarray<T> scalar_value(T v) {
   return xt::xarray<T>(v);
@@ -87,7 +71,7 @@ TensorT<T> sum_squared_error(const TensorT<T>& a, const TensorT<T>& b) {
       da = mul(sub(a, b), mul(c.grad, T(2)));
     } else {
       const T two_g = T(2) * c.grad.item();
-      da = zip(a, b, [two_g](T x, T y) { return two_g * (x - y); });
+      da = TensorT<T>(detail::zip(a, b, [two_g](T x, T y) { return two_g * (x - y); }));
     }
     return {c.needs[0] ? da : TensorT<T>(), c.needs[1] ? neg(da) : TensorT<T>()};
   });
@@ -109,7 +93,7 @@ TensorT<T> sum_bce_with_logits(const TensorT<T>& z, const TensorT<T>& x) {
       if (c.needs[1]) dx = mul(neg(z), c.grad);
     } else {
       const T g = c.grad.item();
-      if (c.needs[0]) dz = zip(z, x, [g](T zi, T xi) { return g * (T(1) / (T(1) + vmath::exp(-zi)) - xi); });
+      if (c.needs[0]) dz = TensorT<T>(detail::zip(z, x, [g](T zi, T xi) { return g * (T(1) / (T(1) + vmath::exp(-zi)) - xi); }));
       if (c.needs[1]) dx = mul(z, -g);
     }
     return {dz, dx};
