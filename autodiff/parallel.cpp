@@ -1,8 +1,10 @@
-// A minimal thread pool for parallel_for: the calling thread runs the first chunk, workers the others.
+// A minimal thread pool for parallel_for.
 //
 // Training calls it a few dozen times per step, each for tens to hundreds of microseconds of work, so a
-// hand-off must cost about a microsecond: workers spin (with `pause`) for a while after each chunk before
-// they sleep on a condition variable, and the caller spins until the last chunk is done.
+// hand-off must cost about a microsecond: idle workers spin (with `pause`, then yielding the core) for a while
+// before they sleep on a condition variable. Chunks are claimed from a shared ticket, and the calling thread
+// claims too: when a worker is late (its core busy with another program), the caller runs its chunks instead of
+// waiting for it. Which thread runs a chunk never changes what the chunk computes.
 #include "autodiff/parallel.hpp"
 
 #include <cblas.h>
@@ -31,16 +33,17 @@ namespace {
 
 using Body = std::function<void(std::size_t, std::size_t)>;
 
-// How long an idle worker spins before it sleeps: longer than the gaps between kernels inside a training
-// step, short enough not to burn a core between epochs.
-constexpr auto kSpin = std::chrono::microseconds(1000);
+// How long an idle worker stays awake: spinning with `pause` at first, then yielding its core to anyone else;
+// longer than the gaps between kernels inside a training step, short enough not to burn a core between epochs.
+constexpr auto kPauseSpin = std::chrono::microseconds(50);
+constexpr auto kAwake = std::chrono::microseconds(1000);
 
 thread_local bool inside_parallel = false;
 
 class Pool {
  public:
-  explicit Pool(int threads) : bounds_(static_cast<std::size_t>(threads) + 1) {
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
+  explicit Pool(int threads) {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
   }
   ~Pool() {
     {
@@ -52,67 +55,86 @@ class Pool {
   }
   std::size_t threads() const { return workers_.size() + 1; }
 
-  // Runs body over the ranges [bounds[i], bounds[i+1]) for i < chunks (chunks ≤ threads()).
-  void run(const Body& body, const std::vector<std::size_t>& bounds, std::size_t chunks) {
+  // Runs body over the ranges [bounds[i], bounds[i+1]) and returns when all are done.
+  void run(const Body& body, const std::vector<std::size_t>& bounds) {
     body_ = &body;
-    chunks_ = chunks;
-    std::copy(bounds.begin(), bounds.begin() + static_cast<std::ptrdiff_t>(chunks) + 1, bounds_.begin());
+    bounds_ = bounds;
+    chunks_.store(bounds.size() - 1, std::memory_order_relaxed);
     error_ = nullptr;
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_seq_cst);
-    epoch_.fetch_add(1, std::memory_order_seq_cst);  // publishes body_, bounds_ and chunks_
+    done_.store(0, std::memory_order_relaxed);
+    const std::uint64_t region = ++region_;
+    ticket_.store(region << 32, std::memory_order_seq_cst);  // publishes all of the above; next chunk: 0
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> lock(sleep_mutex_);
       wake_.notify_all();
     }
-    run_chunk(0);
-    while (pending_.load(std::memory_order_acquire) > 0) AD_CPU_RELAX();
+    claim_and_run(region);
+    const std::size_t chunks = bounds.size() - 1;
+    for (int spins = 0; done_.load(std::memory_order_acquire) < chunks; ++spins) {
+      if (spins < 4096) AD_CPU_RELAX();
+      else std::this_thread::yield();  // a worker holds a chunk but not a core
+    }
     if (error_) std::rethrow_exception(error_);
   }
 
  private:
-  void run_chunk(std::size_t i) {
-    if (i >= chunks_) return;
-    inside_parallel = true;
-    try {
-      (*body_)(bounds_[i], bounds_[i + 1]);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex_);
-      if (!error_) error_ = std::current_exception();
+  // Claims chunks of `region` one at a time (ticket: region in the high 32 bits, next chunk in the low) and runs
+  // them, until none are left or the region is over.
+  void claim_and_run(std::uint64_t region) {
+    std::uint64_t t = ticket_.load(std::memory_order_acquire);
+    while ((t >> 32) == region && (t & 0xffffffffu) < chunks_.load(std::memory_order_relaxed)) {
+      if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      // Ours: the region cannot end before this chunk is done, so body_ and bounds_ stay as published.
+      const std::size_t i = t & 0xffffffffu;
+      inside_parallel = true;
+      try {
+        (*body_)(bounds_[i], bounds_[i + 1]);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+      inside_parallel = false;
+      done_.fetch_add(1, std::memory_order_release);
+      t = ticket_.load(std::memory_order_acquire);
     }
-    inside_parallel = false;
   }
 
-  void work(std::size_t index) {
+  void work() {
     std::uint64_t seen = 0;
     while (true) {
-      std::uint64_t e = epoch_.load(std::memory_order_acquire);
-      const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-      for (int spins = 0; e == seen; e = epoch_.load(std::memory_order_acquire)) {
-        if (++spins % 256 != 0) {
+      const auto start = std::chrono::steady_clock::now();
+      std::uint64_t region;
+      for (int spins = 0; (region = ticket_.load(std::memory_order_acquire) >> 32) == seen; ++spins) {
+        if (spins % 64 != 0) {
           AD_CPU_RELAX();
           continue;
         }
-        if (std::chrono::steady_clock::now() < spin_until) continue;
+        const auto idle = std::chrono::steady_clock::now() - start;
+        if (idle < kPauseSpin) continue;
+        if (idle < kAwake) {
+          std::this_thread::yield();
+          continue;
+        }
         std::unique_lock<std::mutex> lock(sleep_mutex_);
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
-        wake_.wait(lock, [&] { return stop_ || epoch_.load(std::memory_order_seq_cst) != seen; });
+        wake_.wait(lock, [&] { return stop_ || (ticket_.load(std::memory_order_seq_cst) >> 32) != seen; });
         sleepers_.fetch_sub(1, std::memory_order_seq_cst);
         if (stop_) return;
       }
-      seen = e;
-      run_chunk(index);
-      pending_.fetch_sub(1, std::memory_order_release);
+      seen = region;
+      claim_and_run(region);
     }
   }
 
   std::vector<std::thread> workers_;
-  std::vector<std::size_t> bounds_;
   const Body* body_ = nullptr;
-  std::size_t chunks_ = 0;
+  std::vector<std::size_t> bounds_;
+  std::atomic<std::size_t> chunks_{0};
+  std::uint64_t region_ = 0;  // written by the caller only
+  std::atomic<std::uint64_t> ticket_{0};
+  std::atomic<std::size_t> done_{0};
   std::exception_ptr error_;
   std::mutex error_mutex_;
-  std::atomic<std::uint64_t> epoch_{0};
-  std::atomic<int> pending_{0};
   std::atomic<int> sleepers_{0};
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
@@ -167,7 +189,7 @@ void parallel_for(std::size_t n, std::size_t grain, const Body& body, std::size_
   step = (step + align - 1) / align * align;
   std::vector<std::size_t> bounds{0};
   while (bounds.back() < n) bounds.push_back(std::min(n, bounds.back() + step));
-  p.run(body, bounds, bounds.size() - 1);
+  p.run(body, bounds);
 }
 
 }  // namespace ad
