@@ -29,10 +29,12 @@ void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double 
 }
 }  // namespace
 
-// Split over the library's threads by rows of C (rows of op(A)) or, when C is wide, by its columns (columns of
-// op(B)): every element of C is still one single-threaded dot product over k. Products under ~0.5 MFLOP are not
-// worth a hand-off. With row_init (n values), each thread first fills its block of C's rows with it (the
-// linear layer's bias) and accumulates onto it, where the block is about to be used.
+// Split over the library's threads by rows of C (rows of op(A)) when it has 64 or more, else by its columns
+// (columns of op(B)). Rows first, even when C is wide: the batch's rows then stay on the core that computed them,
+// since the elementwise ops around split the same way (measured 7 % faster per MLP epoch than splitting the
+// longer side, despite packing op(B) on both threads). Every element of C is still one single-threaded dot
+// product over k. Products under ~0.5 MFLOP are not worth a hand-off. With row_init (n values), each thread
+// first fills its block of C's rows with it (the linear layer's bias) and accumulates onto it.
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row_init) {
@@ -50,7 +52,7 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
          row_init ? T(1) : beta, c + r0 * ldc + c0, ldc);
   };
   if (m * n * k < kMinWork) return block(0, m, 0, n);
-  if (m >= n) parallel_for(m, kAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kAlign);
+  if (m >= 4 * kAlign) parallel_for(m, kAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kAlign);
   else parallel_for(n, kAlign, [&](std::size_t c0, std::size_t c1) { block(0, m, c0, c1); }, kAlign);
 }
 template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,

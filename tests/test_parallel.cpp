@@ -154,11 +154,13 @@ BOOST_AUTO_TEST_CASE(convolution_and_batch_norm_split_by_samples_and_channels_ma
 }
 
 BOOST_AUTO_TEST_CASE(split_matrix_products_match_the_single_threaded_ones) {
-  // Large enough to be split (m·n·k ≥ 2^18), every transpose, by rows (m ≥ n) and by columns (m < n).
+  // Large enough to be split (m·n·k ≥ 2^18), every transpose, by rows (m ≥ 64) and by columns (m < 64).
   const ad::Tensor x = random_float({128, 300}, 4), w = random_float({300, 200}, 5), wide = random_float({300, 520}, 6);
+  const ad::Tensor few_rows = random_float({40, 300}, 7);
   auto run = [&] {
     return std::vector<ad::Tensor>{ad::matmul(x, w), ad::matmul(x, wide), ad::matmul(x, x, false, true),
-                                   ad::matmul(x, x, true, false), ad::matmul(w, x, true, true)};
+                                   ad::matmul(x, x, true, false), ad::matmul(w, x, true, true),
+                                   ad::matmul(few_rows, wide), ad::matmul(few_rows, x, false, true)};
   };
   std::vector<ad::Tensor> one, three;
   {
