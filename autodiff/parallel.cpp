@@ -7,6 +7,8 @@
 // waiting for it. Which thread runs a chunk never changes what the chunk computes.
 #include "autodiff/parallel.hpp"
 
+#include "autodiff/tensor.hpp"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -167,11 +169,13 @@ std::unique_ptr<Pool>& pool() {
 }  // namespace
 
 int num_threads() {
+  if (inside_parallel) return 1;  // nested calls run serially (and the caller holds the pool)
   std::lock_guard<std::mutex> lock(pool_mutex);
   return static_cast<int>(pool()->threads());
 }
 
 void set_num_threads(int n) {
+  if (inside_parallel) throw Error("set_num_threads: called from inside a parallel_for body");
   std::lock_guard<std::mutex> lock(pool_mutex);
   auto& p = pool();
   n = std::max(1, n);

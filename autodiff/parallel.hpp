@@ -15,8 +15,8 @@
 namespace ad {
 
 // Threads used by the kernels. Default: the AE_NUM_THREADS environment variable if set, else the cores.
-int num_threads();
-void set_num_threads(int n);  // n ≥ 1; 1 runs everything on the calling thread
+int num_threads();             // 1 inside a parallel_for body (nested calls run serially)
+void set_num_threads(int n);  // n ≥ 1; 1 runs everything on the calling thread. Not from inside a body.
 
 // Calls body(begin, end) on disjoint ranges covering [0, n): at most num_threads() ranges, each (but the last)
 // a multiple of `align` and at least `grain` items. Returns when all are done; an exception from any range

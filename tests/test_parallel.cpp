@@ -84,6 +84,11 @@ BOOST_AUTO_TEST_CASE(nested_and_concurrent_calls_run_serially_and_correctly) {
     for (std::size_t i = b; i < e; ++i) ad::parallel_for(100, 1, [&](std::size_t ib, std::size_t ie) { inner += ie - ib; });
   });
   BOOST_TEST(inner.load() == 6400u);
+  std::atomic<int> seen_threads{0};
+  ad::parallel_for(64, 1, [&](std::size_t, std::size_t) { seen_threads = ad::num_threads(); });
+  BOOST_TEST(seen_threads.load() == 1);
+  BOOST_CHECK_THROW(ad::parallel_for(64, 1, [&](std::size_t, std::size_t) { ad::set_num_threads(3); }), ad::Error);
+  BOOST_TEST(ad::num_threads() == 2);
   // Two user threads at once: one gets the pool, the other runs its loop itself; both finish right.
   std::atomic<std::size_t> sums[2] = {0, 0};
   auto job = [&](int k) {
