@@ -12,11 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define AE_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define AE_MULTIVERSION
-#endif
+#include "autodiff/multiversion.hpp"
 
 namespace ad::vmath {
 

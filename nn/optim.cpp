@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "autodiff/multiversion.hpp"
 #include "autodiff/parallel.hpp"
 
 namespace nn {
@@ -88,13 +89,7 @@ AdamT<T>::AdamT(Named<T> params, double lr, double beta1, double beta2, double e
 }
 
 namespace {
-// The fused Adam update over one parameter. Built for several instruction sets and picked at run time
-// (target_clones), so the binary runs on any x86-64 CPU and uses AVX2/AVX-512 where present.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define AE_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define AE_MULTIVERSION
-#endif
+// The fused Adam update over a range of one parameter, built for several instruction sets (AE_MULTIVERSION).
 template <class T>
 AE_MULTIVERSION void adam_update(T* __restrict w, T* __restrict m, T* __restrict v, const T* __restrict d, std::size_t n,
                                  T b1, T b2, T wd, T step_size, T inv_sqrt_c2, T eps) {
@@ -125,6 +120,7 @@ void AdamT<T>::step() {
     T* m = m_[i].data();
     T* v = v_[i].data();
     const T* d = g.data();
+    // split by elements over the threads: each thread updates the rows its GEMM block produced
     ad::parallel_for(p.numel(), 1 << 14, [&](std::size_t b, std::size_t e) {
       adam_update(w + b, m + b, v + b, d + b, e - b, b1, b2, wd, step_size, inv_sqrt_c2, eps);
     }, 16);
