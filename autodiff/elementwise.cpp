@@ -203,7 +203,7 @@ TensorT<T> tanh(const TensorT<T>& a) {
 template <class T>
 TensorT<T> relu(const TensorT<T>& a) {
   require_defined("relu", a);
-  xt::xarray<T> v = apply(a, [](T x) { return x > T(0) ? x : T(0); });
+  xt::xarray<T> v = apply(a, [](T x) { return x < T(0) ? T(0) : x; });  // a NaN stays NaN
   return make_result<T>(std::move(v), "relu", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {relu_grad(c.grad, c.inputs[0])}; });
 }

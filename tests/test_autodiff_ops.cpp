@@ -290,6 +290,10 @@ BOOST_AUTO_TEST_CASE(float_exp_and_log_are_accurate_to_a_float_ulp_with_ieee_spe
   BOOST_TEST(ad::vmath::log(INFINITY) == INFINITY);
   BOOST_TEST(std::isnan(ad::vmath::log(-1.f)));
   BOOST_TEST(std::isnan(ad::vmath::log(NAN)));
+  // activations let a NaN through (training stops on a non-finite loss instead of learning from zeros)
+  const ad::Tensor nan = ad::Tensor::from_vector({NAN, 1.f}, {2});
+  for (const ad::Tensor& y : {ad::relu(nan), ad::leaky_relu(nan, 0.1f), ad::sigmoid(nan), ad::softplus(nan), ad::tanh(nan)})
+    BOOST_TEST(std::isnan(y.data()[0]));
   // and through the ops, which use them for float
   const ad::Tensor t = ad::Tensor::from_vector({-1.f, 0.f, 2.5f}, {3});
   BOOST_TEST(std::isnan(ad::log(t).data()[0]));
