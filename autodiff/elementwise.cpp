@@ -184,7 +184,7 @@ TensorT<T> clamp(const TensorT<T>& a, T lo, T hi) {
 template <class T>
 TensorT<T> sigmoid(const TensorT<T>& a) {
   require_defined("sigmoid", a);
-  xt::xarray<T> v = apply(a, [](T x) { return T(1) / (T(1) + vmath::exp(-x)); });
+  xt::xarray<T> v = apply(a, [](T x) { return vmath::sigmoid(x); });
   return make_result<T>(std::move(v), "sigmoid", {a}, [](const BackwardArgs<T>& c) -> Grads<T> {
     return {sigmoid_grad(c.grad, c.output)};  // g ⊙ σ(1 − σ)
   });
@@ -217,32 +217,21 @@ TensorT<T> leaky_relu(const TensorT<T>& a, T negative_slope) {
   });
 }
 
-// softplus(a) = log(1 + e^a) = max(a, 0) + log(1 + e^−|a|) (no overflow);  d softplus = σ(a) da
-// (log(1 + ·) rather than log1p: vmath::log vectorises, and the two differ by less than the float epsilon here)
+// softplus(a) = log(1 + e^a), computed without overflow (vmath::softplus);  d softplus = σ(a) da
 template <class T>
 TensorT<T> softplus(const TensorT<T>& a) {
   require_defined("softplus", a);
-  xt::xarray<T> v = apply(a, [](T x) { return (x > T(0) ? x : T(0)) + vmath::log(T(1) + vmath::exp(x > T(0) ? -x : x)); });
+  xt::xarray<T> v = apply(a, [](T x) { return vmath::softplus(x); });
   return make_result<T>(std::move(v), "softplus", {a},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {mul(c.grad, sigmoid(c.inputs[0]))}; });
 }
 
 // ---- activation gradients: one pass each, no temporaries --------------------------------------------------
-namespace {
-template <class T>
-void check_same(const char* op, const TensorT<T>& g, const TensorT<T>& v) {
-  require_defined(op, g, "gradient");
-  require_defined(op, v, "saved value");
-  if (g.shape() != v.shape())
-    detail::fail(op, ": gradient ", shape_str(g.shape()), " and saved value ", shape_str(v.shape()), " differ");
-}
-
-}  // namespace
 
 // relu'(x) = [x > 0]: zero almost everywhere as a function of x, so only g gets a gradient.
 template <class T>
 TensorT<T> relu_grad(const TensorT<T>& g, const TensorT<T>& x) {
-  check_same("relu_grad", g, x);
+  detail::require_same_shape("relu_grad", g, "gradient", x, "saved value");
   // branchless (a mask multiply): random signs would defeat the branch predictor
   return make_result<T>(zip(g, x, [](T gi, T xi) { return gi * static_cast<T>(xi > T(0)); }), "relu_grad", {g, x},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {relu_grad(c.grad, c.inputs[1]), none<T>()}; });
@@ -250,7 +239,7 @@ TensorT<T> relu_grad(const TensorT<T>& g, const TensorT<T>& x) {
 
 template <class T>
 TensorT<T> leaky_relu_grad(const TensorT<T>& g, const TensorT<T>& x, T slope) {
-  check_same("leaky_relu_grad", g, x);
+  detail::require_same_shape("leaky_relu_grad", g, "gradient", x, "saved value");
   const T one_minus_slope = T(1) - slope;
   return make_result<T>(zip(g, x, [slope, one_minus_slope](T gi, T xi) { return gi * (slope + one_minus_slope * static_cast<T>(xi > T(0))); }),
                         "leaky_relu_grad", {g, x},
@@ -262,7 +251,7 @@ TensorT<T> leaky_relu_grad(const TensorT<T>& g, const TensorT<T>& x, T slope) {
 // g ⊙ s(1 − s):  ∂/∂g = s(1 − s),  ∂/∂s = g(1 − 2s)
 template <class T>
 TensorT<T> sigmoid_grad(const TensorT<T>& g, const TensorT<T>& s) {
-  check_same("sigmoid_grad", g, s);
+  detail::require_same_shape("sigmoid_grad", g, "gradient", s, "saved value");
   return make_result<T>(zip(g, s, [](T gi, T si) { return gi * si * (T(1) - si); }), "sigmoid_grad", {g, s},
                         [](const BackwardArgs<T>& c) -> Grads<T> {
                           const auto& [g, s] = std::tie(c.inputs[0], c.inputs[1]);
@@ -274,7 +263,7 @@ TensorT<T> sigmoid_grad(const TensorT<T>& g, const TensorT<T>& s) {
 // g ⊙ (1 − t²):  ∂/∂g = 1 − t²,  ∂/∂t = −2 g t
 template <class T>
 TensorT<T> tanh_grad(const TensorT<T>& g, const TensorT<T>& t) {
-  check_same("tanh_grad", g, t);
+  detail::require_same_shape("tanh_grad", g, "gradient", t, "saved value");
   return make_result<T>(zip(g, t, [](T gi, T ti) { return gi * (T(1) - ti * ti); }), "tanh_grad", {g, t},
                         [](const BackwardArgs<T>& c) -> Grads<T> {
                           const auto& [g, t] = std::tie(c.inputs[0], c.inputs[1]);

@@ -23,6 +23,15 @@ void require_defined(const char* op, const TensorT<T>& t, const char* what = "in
   if (!t.defined()) fail(op, ": ", what, " is an undefined tensor");
 }
 
+// Both defined and of the same shape (ops that do not broadcast), or an error naming the op, both roles and shapes.
+template <class T>
+void require_same_shape(const char* op, const TensorT<T>& a, const char* what_a, const TensorT<T>& b, const char* what_b) {
+  require_defined(op, a, what_a);
+  require_defined(op, b, what_b);
+  if (a.shape() != b.shape())
+    fail(op, ": ", what_a, " ", shape_str(a.shape()), " and ", what_b, " ", shape_str(b.shape()), " differ");
+}
+
 // NumPy broadcasting of two shapes, or an error naming the op and both shapes.
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 

@@ -15,14 +15,6 @@ using detail::require_defined;
 
 namespace {
 
-template <class T>
-void check_pair(const char* op, const TensorT<T>& a, const TensorT<T>& b) {
-  require_defined(op, a, "first input");
-  require_defined(op, b, "second input");
-  if (a.shape() != b.shape())
-    detail::fail(op, ": inputs ", shape_str(a.shape()), " and ", shape_str(b.shape()), " differ (no broadcasting)");
-}
-
 // Σ f(a_i, b_i) over one block (at most 4096 terms): 16 float lanes of at most 256 terms each, so that the loop
 // vectorises, then added in double.
 template <class T, class F>
@@ -61,7 +53,7 @@ xt::xarray<T> scalar_value(T v) {
 
 template <class T>
 TensorT<T> sum_squared_error(const TensorT<T>& a, const TensorT<T>& b) {
-  check_pair("sum_squared_error", a, b);
+  detail::require_same_shape("sum_squared_error", a, "first input", b, "second input");
   const T total = fused_sum(a.data(), b.data(), a.numel(), [](T x, T y) { return (x - y) * (x - y); });
   return make_result<T>(scalar_value(total), "sum_squared_error", {a, b}, [](const BackwardArgs<T>& c) -> Grads<T> {
     const TensorT<T>& a = c.inputs[0];
@@ -79,11 +71,8 @@ TensorT<T> sum_squared_error(const TensorT<T>& a, const TensorT<T>& b) {
 
 template <class T>
 TensorT<T> sum_bce_with_logits(const TensorT<T>& z, const TensorT<T>& x) {
-  check_pair("sum_bce_with_logits", z, x);
-  // softplus(z) − x z with softplus(z) = max(z, 0) + log(1 + e^−|z|) (no overflow)
-  const T total = fused_sum(z.data(), x.data(), z.numel(), [](T zi, T xi) {
-    return (zi > T(0) ? zi : T(0)) + vmath::log(T(1) + vmath::exp(zi > T(0) ? -zi : zi)) - xi * zi;
-  });
+  detail::require_same_shape("sum_bce_with_logits", z, "logits", x, "target");
+  const T total = fused_sum(z.data(), x.data(), z.numel(), [](T zi, T xi) { return vmath::softplus(zi) - xi * zi; });
   return make_result<T>(scalar_value(total), "sum_bce_with_logits", {z, x}, [](const BackwardArgs<T>& c) -> Grads<T> {
     const TensorT<T>& z = c.inputs[0];
     const TensorT<T>& x = c.inputs[1];
@@ -93,7 +82,7 @@ TensorT<T> sum_bce_with_logits(const TensorT<T>& z, const TensorT<T>& x) {
       if (c.needs[1]) dx = mul(neg(z), c.grad);
     } else {
       const T g = c.grad.item();
-      if (c.needs[0]) dz = TensorT<T>(detail::zip(z, x, [g](T zi, T xi) { return g * (T(1) / (T(1) + vmath::exp(-zi)) - xi); }));
+      if (c.needs[0]) dz = TensorT<T>(detail::zip(z, x, [g](T zi, T xi) { return g * (vmath::sigmoid(zi) - xi); }));
       if (c.needs[1]) dx = mul(z, -g);
     }
     return {dz, dx};

@@ -75,4 +75,17 @@ inline float log(float x) {
 inline double exp(double x) { return std::exp(x); }
 inline double log(double x) { return std::log(x); }
 
+// σ(x) = 1 / (1 + e^−x)
+template <class T>
+T sigmoid(T x) {
+  return T(1) / (T(1) + exp(-x));
+}
+
+// softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^−|x|): no overflow for large x; a NaN stays NaN.
+// (log(1 + ·) rather than log1p: it vectorises, and the two differ by less than the float epsilon here.)
+template <class T>
+T softplus(T x) {
+  return (x > T(0) ? x : T(0)) + log(T(1) + exp(x > T(0) ? -x : x));
+}
+
 }  // namespace ad::vmath
