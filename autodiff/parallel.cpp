@@ -60,11 +60,13 @@ class Pool {
   }
   std::size_t threads() const { return workers_.size() + 1; }
 
-  // Runs body over the ranges [bounds[i], bounds[i+1]) and returns when all are done.
-  void run(const Body& body, const std::vector<std::size_t>& bounds) {
+  // Runs body over [0, n) in chunks [i·step, min(n, (i+1)·step)) and returns when all are done.
+  void run(const Body& body, std::size_t n, std::size_t step) {
     body_ = &body;
-    bounds_ = bounds;
-    chunks_.store(bounds.size() - 1, std::memory_order_relaxed);
+    n_ = n;
+    step_ = step;
+    const std::size_t chunks = (n + step - 1) / step;
+    chunks_.store(chunks, std::memory_order_relaxed);
     error_ = nullptr;
     done_.store(0, std::memory_order_relaxed);
     const std::uint64_t region = ++region_;
@@ -74,7 +76,6 @@ class Pool {
       wake_.notify_all();
     }
     claim_and_run(region);
-    const std::size_t chunks = bounds.size() - 1;
     for (int spins = 0; done_.load(std::memory_order_acquire) < chunks; ++spins) {
       if (spins < 4096) AD_CPU_RELAX();
       else std::this_thread::yield();  // a worker holds a chunk but not a core
@@ -89,11 +90,11 @@ class Pool {
     std::uint64_t t = ticket_.load(std::memory_order_acquire);
     while ((t >> 32) == region && (t & 0xffffffffu) < chunks_.load(std::memory_order_relaxed)) {
       if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-      // Ours: the region cannot end before this chunk is done, so body_ and bounds_ stay as published.
+      // Ours: the region cannot end before this chunk is done, so body_, n_ and step_ stay as published.
       const std::size_t i = t & 0xffffffffu;
       inside_parallel = true;
       try {
-        (*body_)(bounds_[i], bounds_[i + 1]);
+        (*body_)(i * step_, std::min(n_, (i + 1) * step_));
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex_);
         if (!error_) error_ = std::current_exception();
@@ -133,7 +134,7 @@ class Pool {
 
   std::vector<std::thread> workers_;
   const Body* body_ = nullptr;
-  std::vector<std::size_t> bounds_;
+  std::size_t n_ = 0, step_ = 1;
   std::atomic<std::size_t> chunks_{0};
   std::uint64_t region_ = 0;  // written by the caller only
   std::atomic<std::uint64_t> ticket_{0};
@@ -197,9 +198,7 @@ void parallel_for(std::size_t n, std::size_t grain, const Body& body, std::size_
   const std::size_t chunks = std::min(p.threads(), n / grain);
   std::size_t step = (n + chunks - 1) / chunks;
   step = (step + align - 1) / align * align;
-  std::vector<std::size_t> bounds{0};
-  while (bounds.back() < n) bounds.push_back(std::min(n, bounds.back() + step));
-  p.run(body, bounds);
+  p.run(body, n, step);
 }
 
 }  // namespace ad
