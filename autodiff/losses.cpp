@@ -4,6 +4,11 @@
 //
 //   Σ (a − b)²                 d/da = 2(a − b),   d/db = −2(a − b)
 //   Σ softplus(z) − x z        d/dz = σ(z) − x,   d/dx = −z          (Bernoulli −log p(x|z) with logits z)
+//   Σ −[x ℓ₁ + (1 − x) ℓ₀]     d/dp = (p − x)/max(p(1 − p), ε),  d/dx = ℓ₀ − ℓ₁   (ε = 1e-12)
+//                              with ℓ₁ = max(log p, −100), ℓ₀ = max(log(1 − p), −100)   (PyTorch's clamps)
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "autodiff/kernels.hpp"
@@ -89,9 +94,53 @@ TensorT<T> sum_bce_with_logits(const TensorT<T>& z, const TensorT<T>& x) {
   });
 }
 
+namespace {
+template <class T>
+T log_clamped(T v) {  // max(log v, −100)
+  return std::max(std::log(v), T(-100));
+}
+template <class T>
+T log1m_clamped(T p) {  // max(log(1 − p), −100)
+  return std::max(std::log1p(-p), T(-100));
+}
+}  // namespace
+
+template <class T>
+TensorT<T> sum_binary_cross_entropy(const TensorT<T>& p, const TensorT<T>& x) {
+  detail::require_same_shape("sum_binary_cross_entropy", p, "probabilities", x, "target");
+  const T* pv = p.data();
+  for (std::size_t i = 0; i < p.numel(); ++i)
+    if (pv[i] < T(0) || pv[i] > T(1))
+      detail::fail("sum_binary_cross_entropy: probability ", pv[i], " at index ", i, " of ", shape_str(p.shape()),
+                   " is outside [0, 1] (use bce_with_logits on logits)");
+  const T total = fused_sum(p.data(), x.data(), p.numel(),
+                            [](T pi, T xi) { return -(xi * log_clamped(pi) + (1 - xi) * log1m_clamped(pi)); });
+  return make_result<T>(scalar_value(total), "sum_binary_cross_entropy", {p, x}, [](const BackwardArgs<T>& c) -> Grads<T> {
+    const TensorT<T>& p = c.inputs[0];
+    const TensorT<T>& x = c.inputs[1];
+    const T eps = static_cast<T>(1e-12f);  // PyTorch's EPSILON is the float 1e-12, in float64 too
+    TensorT<T> dp, dx;
+    if (is_grad_enabled()) {  // create_graph: the same formulas with ops
+      if (c.needs[0])
+        dp = mul(div(sub(p, x), clamp(mul(p, rsub(T(1), p)), eps, std::numeric_limits<T>::max())), c.grad);
+      if (c.needs[1]) {
+        const T big = std::numeric_limits<T>::max();
+        dx = mul(sub(clamp(log(rsub(T(1), p)), T(-100), big), clamp(log(p), T(-100), big)), c.grad);
+      }
+    } else {
+      const T g = c.grad.item();
+      if (c.needs[0])
+        dp = TensorT<T>(detail::zip(p, x, [g, eps](T pi, T xi) { return g * (pi - xi) / std::max(pi * (1 - pi), eps); }));
+      if (c.needs[1]) dx = TensorT<T>(detail::apply(p, [g](T pi) { return g * (log1m_clamped(pi) - log_clamped(pi)); }));
+    }
+    return {dp, dx};
+  });
+}
+
 #define AD_LOSSES(T)                                                              \
   template TensorT<T> sum_squared_error(const TensorT<T>&, const TensorT<T>&);     \
-  template TensorT<T> sum_bce_with_logits(const TensorT<T>&, const TensorT<T>&);
+  template TensorT<T> sum_bce_with_logits(const TensorT<T>&, const TensorT<T>&);   \
+  template TensorT<T> sum_binary_cross_entropy(const TensorT<T>&, const TensorT<T>&);
 AD_INSTANTIATE(AD_LOSSES)
 
 }  // namespace ad

@@ -65,6 +65,7 @@ template <class T> TensorT<T> unslice(const TensorT<T>& src, const Shape& shape,
 template <class T> TensorT<T> concat(const std::vector<TensorT<T>>& parts, std::size_t axis);
 
 // ---- reductions -----------------------------------------------------------------------------------
+// With a list of axes, the list must not be empty (numpy and PyTorch disagree on what that means: none or all).
 template <class T> TensorT<T> sum(const TensorT<T>& a);  // over everything, shape []
 template <class T> TensorT<T> sum(const TensorT<T>& a, const std::vector<std::size_t>& axes, bool keepdim = false);
 template <class T> TensorT<T> mean(const TensorT<T>& a);
@@ -86,6 +87,10 @@ template <class T> TensorT<T> tanh_grad(const TensorT<T>& g, const TensorT<T>& t
 // the two); under create_graph the backward is written with ops.
 template <class T> TensorT<T> sum_squared_error(const TensorT<T>& a, const TensorT<T>& b);   // Σ (a − b)²
 template <class T> TensorT<T> sum_bce_with_logits(const TensorT<T>& z, const TensorT<T>& x);  // Σ softplus(z) − x z
+// Σ −[x max(log p, −100) + (1 − x) max(log(1 − p), −100)] for probabilities p ∈ [0, 1], as PyTorch's
+// binary_cross_entropy: each log term clamped at −100 (finite at p = 0 or 1), and d/dp = (p − x)/max(p(1 − p), 1e-12),
+// so a saturated wrong output still gets a gradient. A p outside [0, 1] is an error; NaN passes through.
+template <class T> TensorT<T> sum_binary_cross_entropy(const TensorT<T>& p, const TensorT<T>& x);
 
 // ---- batch normalisation ---------------------------------------------------------------------------------
 // Training-mode batch norm over every axis but 1: y = γ (x − μ)/√(σ² + ε) + β with the batch's per-channel μ and

@@ -18,7 +18,12 @@ using detail::require_defined;
 
 namespace {
 
+// An empty list of axes is refused (for a tensor with axes): numpy reduces over none of them there and PyTorch
+// over all of them, so either reading would surprise someone. sum(a), mean(a), max(a) reduce over everything.
 void check_axes(const char* op, const Shape& shape, const std::vector<std::size_t>& axes) {
+  if (axes.empty() && !shape.empty())
+    detail::fail(op, ": empty list of axes for shape ", shape_str(shape), " (numpy would reduce over none, PyTorch over all; call ",
+                 op, "(a) to reduce over every axis)");
   std::vector<bool> seen(shape.size(), false);
   for (auto ax : axes) {
     if (ax >= shape.size()) detail::fail(op, ": axis ", ax, " out of range for shape ", shape_str(shape));

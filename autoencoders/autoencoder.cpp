@@ -26,8 +26,7 @@ Tensor Autoencoder::encode(const Tensor& x) { return (*encoder)(x); }
 Tensor Autoencoder::decode(const Tensor& h) { return (*decoder)(h); }
 
 Loss Autoencoder::loss(const Tensor& x) {
-  const Tensor reconstruction = reconstruct(x);
-  const Tensor l = reconstruction_loss(reconstruction, x, config_.loss);
+  const Tensor l = decoder_loss(*decoder, encode(x), x, config_.loss);
   return {l, {{"reconstruction", l.item()}}};
 }
 

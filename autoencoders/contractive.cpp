@@ -68,7 +68,7 @@ Tensor ContractiveAutoencoder::jacobian_norm_sq(const Tensor& x, JacobianMode mo
 }
 
 Loss ContractiveAutoencoder::loss(const Tensor& x) {
-  const Tensor reconstruction = reconstruction_loss(reconstruct(x), x, config_.loss);
+  const Tensor reconstruction = decoder_loss(*decoder, encode(x), x, config_.loss);
   const Tensor penalty = ad::mul(jacobian_norm_sq(x, contractive_.mode), static_cast<float>(contractive_.lambda));
   return {ad::add(reconstruction, penalty), {{"reconstruction", reconstruction.item()}, {"contractive", penalty.item()}}};
 }

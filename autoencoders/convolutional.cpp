@@ -54,7 +54,7 @@ Tensor ConvAutoencoder::decode(const Tensor& h) {
 }
 
 Loss ConvAutoencoder::loss(const Tensor& x) {
-  const Tensor l = reconstruction_loss(reconstruct(x), x, config_.loss);
+  const Tensor l = decoder_loss(*decoder, encode(x), x, config_.loss);
   return {l, {{"reconstruction", l.item()}}};
 }
 

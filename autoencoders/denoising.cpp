@@ -37,8 +37,11 @@ DenoisingAutoencoder::DenoisingAutoencoder(DenoisingConfig config, std::shared_p
     : Autoencoder(config.architecture, *gen), denoising_(std::move(config)), gen_(std::move(gen)) {}
 
 Loss DenoisingAutoencoder::loss(const Tensor& x) {
-  const Tensor input = is_training() ? corrupt(x, denoising_.corruption, denoising_.level, *gen_) : x;  // ξ'
-  const Tensor l = reconstruction_loss(reconstruct(input), x, config_.loss);                               // vs clean ξ
+  return loss_on(is_training() ? corrupt(x, denoising_.corruption, denoising_.level, *gen_) : x, x);  // ξ' from ξ
+}
+
+Loss DenoisingAutoencoder::loss_on(const Tensor& corrupted, const Tensor& clean) {
+  const Tensor l = decoder_loss(*decoder, encode(corrupted), clean, config_.loss);  // L(g(f(ξ')), ξ)
   return {l, {{"reconstruction", l.item()}}};
 }
 

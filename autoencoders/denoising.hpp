@@ -29,7 +29,8 @@ struct DenoisingConfig {
 class DenoisingAutoencoder : public Autoencoder {
  public:
   DenoisingAutoencoder(DenoisingConfig config, std::shared_ptr<ad::Generator> gen);
-  Loss loss(const Tensor& x) override;  // L(g(f(ξ')), ξ)
+  Loss loss(const Tensor& x) override;  // L(g(f(ξ')), ξ) with ξ' drawn from R(ξ'|ξ) in training
+  Loss loss_on(const Tensor& corrupted, const Tensor& clean);  // L(g(f(ξ')), ξ) for a given ξ' 
   std::string type_name() const override { return "DenoisingAutoencoder"; }
   const DenoisingConfig& denoising_config() const { return denoising_; }
 

@@ -8,6 +8,17 @@ Tensor reconstruction_loss(const Tensor& reconstruction, const Tensor& x, Recons
   return kind == Reconstruction::MSE ? nn::mse_loss(reconstruction, x) : nn::bce_loss(reconstruction, x);
 }
 
+Tensor decoder_loss(nn::Sequential& decoder, const Tensor& h, const Tensor& x, Reconstruction kind) {
+  const bool sigmoid_out = decoder.size() > 0 && dynamic_cast<nn::Sigmoid*>(decoder[decoder.size() - 1].get());
+  if (kind != Reconstruction::BCE || !sigmoid_out) {
+    const Tensor out = decoder(h);
+    return reconstruction_loss(out.shape() == x.shape() ? out : ad::reshape(out, x.shape()), x, kind);
+  }
+  Tensor logits = h;
+  for (std::size_t i = 0; i + 1 < decoder.size(); ++i) logits = (*decoder[i])(logits);
+  return nn::bce_with_logits_loss(logits.shape() == x.shape() ? logits : ad::reshape(logits, x.shape()), x);
+}
+
 std::shared_ptr<nn::Module> make_activation(Activation a) {
   switch (a) {
     case Activation::Identity: return std::make_shared<nn::Identity>();

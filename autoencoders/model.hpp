@@ -34,6 +34,11 @@ enum class Reconstruction { MSE, BCE };
 // L(x, x'): MSE per pixel (slides 003 "Arquitetura"), or BCE per pixel for outputs in [0, 1].
 Tensor reconstruction_loss(const Tensor& reconstruction, const Tensor& x, Reconstruction kind);
 
+// L(x, g(h)) for a decoder whose last layer is its output activation. BCE after a sigmoid is computed from the
+// logits before it (bce_with_logits, as PyTorch's binary_cross_entropy_with_logits): the same value, stable, and a
+// saturated wrong pixel keeps its gradient, which σ followed by BCE loses in float once |logit| ≳ 17.
+Tensor decoder_loss(nn::Sequential& decoder, const Tensor& h, const Tensor& x, Reconstruction kind);
+
 enum class Activation { Identity, ReLU, LeakyReLU, Sigmoid, Tanh, Softplus };
 std::shared_ptr<nn::Module> make_activation(Activation a);
 Activation parse_activation(const std::string& name);  // "relu", "sigmoid", ... (throws on an unknown name)

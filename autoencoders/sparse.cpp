@@ -17,7 +17,7 @@ Tensor SparseAutoencoder::penalty(const Tensor& h) const {
 
 Loss SparseAutoencoder::loss(const Tensor& x) {
   const Tensor h = encode(x);
-  const Tensor reconstruction = reconstruction_loss(decode(h), x, config_.loss);
+  const Tensor reconstruction = decoder_loss(*decoder, h, x, config_.loss);
   const Tensor r = penalty(h);
   return {ad::add(reconstruction, r), {{"reconstruction", reconstruction.item()}, {"sparsity", r.item()}}};
 }

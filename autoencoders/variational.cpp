@@ -34,7 +34,12 @@ VariationalAutoencoder::Posterior VariationalAutoencoder::posterior(const Tensor
 }
 
 Tensor VariationalAutoencoder::reparameterize(const Posterior& q) {
-  const Tensor eps = ad::randn<float>(q.mu.shape(), *gen_);
+  return reparameterize(q, ad::randn<float>(q.mu.shape(), *gen_));
+}
+
+Tensor VariationalAutoencoder::reparameterize(const Posterior& q, const Tensor& eps) {
+  if (eps.shape() != q.mu.shape())
+    throw ad::Error("VariationalAutoencoder: noise " + ad::shape_str(eps.shape()) + " should be " + ad::shape_str(q.mu.shape()));
   return ad::add(q.mu, ad::mul(ad::exp(ad::mul(q.logvar, 0.5f)), eps));  // μ + σ ⊙ ε
 }
 
@@ -54,7 +59,13 @@ Tensor VariationalAutoencoder::reconstruct(const Tensor& x) {
 
 Loss VariationalAutoencoder::loss(const Tensor& x) {
   const Posterior q = posterior(x);
-  const Tensor z = reparameterize(q);  // sampled in eval too: the loss is the ELBO estimate
+  return loss(x, q, ad::randn<float>(q.mu.shape(), *gen_));  // sampled in eval too: the loss is the ELBO estimate
+}
+
+Loss VariationalAutoencoder::loss(const Tensor& x, const Tensor& eps) { return loss(x, posterior(x), eps); }
+
+Loss VariationalAutoencoder::loss(const Tensor& x, const Posterior& q, const Tensor& eps) {
+  const Tensor z = reparameterize(q, eps);
   const Tensor out = decode_logits(z);
   const Tensor reconstruction = config_.likelihood == Reconstruction::BCE
                                     ? nn::bce_with_logits_loss(out, x, nn::Reduction::Sum)  // −log p(x|z), Bernoulli

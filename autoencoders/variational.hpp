@@ -29,12 +29,14 @@ class VariationalAutoencoder : public AutoencoderModel {
     Tensor mu, logvar;  // [N, latent]
   };
   Posterior posterior(const Tensor& x);                   // q(z|x)
-  Tensor reparameterize(const Posterior& q);              // z = μ + exp(½ log σ²) ⊙ ε
+  Tensor reparameterize(const Posterior& q);              // z = μ + exp(½ log σ²) ⊙ ε, ε ~ N(0, I)
+  Tensor reparameterize(const Posterior& q, const Tensor& eps);  // the same for a given ε
   Tensor encode(const Tensor& x) override;                // μ(x): the code used for plots and retrieval
   Tensor decode(const Tensor& z) override;                // mean of p(x|z), in [0, 1] for Bernoulli
   Tensor decode_logits(const Tensor& z);                  // before the sigmoid (Bernoulli decoder)
   Tensor reconstruct(const Tensor& x) override;           // decode(z) with z sampled in training, μ in eval
   Loss loss(const Tensor& x) override;                    // terms: reconstruction, kl (per image)
+  Loss loss(const Tensor& x, const Tensor& eps);          // the same for a given ε [N, latent]
   std::string type_name() const override { return "VariationalAutoencoder"; }
   std::string describe() const override;
 
@@ -48,6 +50,7 @@ class VariationalAutoencoder : public AutoencoderModel {
   std::shared_ptr<nn::Linear> mu_head, logvar_head;
 
  private:
+  Loss loss(const Tensor& x, const Posterior& q, const Tensor& eps);
   VAEConfig config_;
   std::shared_ptr<ad::Generator> gen_;
 };

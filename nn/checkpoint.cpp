@@ -3,7 +3,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <limits>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -60,6 +63,119 @@ struct Reader {
   }
 };
 
+// The .npy header is a Python dict literal: {'descr': '<f4', 'fortran_order': False, 'shape': (8, 6), }.
+// Parsed exactly (each key once, nothing else), so that a dtype or flag elsewhere in the text cannot pass.
+struct NpyHeader {
+  char byte_order = '<';  // '<' little, '>' big, '|' not applicable (one byte)
+  char kind = 'f';        // 'f' float, 'i' signed, 'u' unsigned, 'b' bool
+  std::size_t width = 4;  // bytes per element
+  bool fortran_order = false;
+  ad::Shape shape;
+};
+
+NpyHeader parse_npy_header(const std::string& text, const std::function<void(const std::string&)>& bad) {
+  std::size_t at = 0;
+  auto skip = [&] { while (at < text.size() && (text[at] == ' ' || text[at] == '\n' || text[at] == '\t')) ++at; };
+  auto expect = [&](char c) {
+    skip();
+    if (at >= text.size() || text[at] != c) bad(std::string("malformed header (expected '") + c + "' at " + std::to_string(at) + ")");
+    ++at;
+  };
+  auto quoted = [&] {
+    skip();
+    if (at >= text.size() || (text[at] != '\'' && text[at] != '"')) bad("malformed header (expected a quoted string)");
+    const char q = text[at++];
+    const auto end = text.find(q, at);
+    if (end == std::string::npos) bad("malformed header (unterminated string)");
+    std::string s = text.substr(at, end - at);
+    at = end + 1;
+    return s;
+  };
+  NpyHeader h;
+  bool have_descr = false, have_order = false, have_shape = false;
+  expect('{');
+  for (;;) {
+    skip();
+    if (at < text.size() && text[at] == '}') break;
+    const std::string key = quoted();
+    expect(':');
+    skip();
+    if (key == "descr" && !have_descr) {
+      const std::string d = quoted();
+      if (d.size() < 3 || std::string("<>|=").find(d[0]) == std::string::npos || std::string("fiub").find(d[1]) == std::string::npos ||
+          d.find_first_not_of("0123456789", 2) != std::string::npos)
+        bad("unsupported dtype '" + d + "' (float, integer or bool arrays expected)");
+      h.byte_order = d[0] == '=' ? '<' : d[0];
+      h.kind = d[1];
+      h.width = std::stoul(d.substr(2));
+      const bool ok = (h.kind == 'f' && (h.width == 4 || h.width == 8)) || (h.kind == 'b' && h.width == 1) ||
+                      ((h.kind == 'i' || h.kind == 'u') && (h.width == 1 || h.width == 2 || h.width == 4 || h.width == 8));
+      if (!ok) bad("unsupported dtype '" + d + "' (float32, float64, integers or bool expected)");
+      have_descr = true;
+    } else if (key == "fortran_order" && !have_order) {
+      if (text.compare(at, 4, "True") == 0) h.fortran_order = true, at += 4;
+      else if (text.compare(at, 5, "False") == 0) at += 5;
+      else bad("malformed header (fortran_order must be True or False)");
+      have_order = true;
+    } else if (key == "shape" && !have_shape) {
+      expect('(');
+      for (;;) {
+        skip();
+        if (at < text.size() && text[at] == ')') break;
+        const std::size_t start = at;
+        std::size_t dim = 0;
+        while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+          const std::size_t digit = static_cast<std::size_t>(text[at++] - '0');
+          if (dim > (std::numeric_limits<std::size_t>::max() - digit) / 10) bad("shape dimension too large");
+          dim = dim * 10 + digit;
+        }
+        if (at == start) bad("malformed shape");
+        h.shape.push_back(dim);
+        skip();
+        if (at < text.size() && text[at] == ',') ++at;
+      }
+      ++at;
+      have_shape = true;
+    } else {
+      bad("unexpected or repeated header key '" + key + "'");
+    }
+    skip();
+    if (at < text.size() && text[at] == ',') ++at;
+  }
+  if (!have_descr || !have_order || !have_shape) bad("header lacks one of 'descr', 'fortran_order', 'shape'");
+  return h;
+}
+
+// One element as T from `width` bytes in the file's byte order.
+template <class T>
+T read_element(const char* p, const NpyHeader& h) {
+  unsigned char b[8];
+  std::memcpy(b, p, h.width);
+  if (h.byte_order == '>') std::reverse(b, b + h.width);  // this library runs on little-endian machines
+  auto as = [&](auto v) {
+    std::memcpy(&v, b, sizeof v);
+    return static_cast<T>(v);
+  };
+  switch (h.kind) {
+    case 'f': return h.width == 4 ? as(float{}) : as(double{});
+    case 'b': return static_cast<T>(b[0] != 0);
+    case 'i':
+      switch (h.width) {
+        case 1: return as(std::int8_t{});
+        case 2: return as(std::int16_t{});
+        case 4: return as(std::int32_t{});
+        default: return as(std::int64_t{});
+      }
+    default:
+      switch (h.width) {
+        case 1: return as(std::uint8_t{});
+        case 2: return as(std::uint16_t{});
+        case 4: return as(std::uint32_t{});
+        default: return as(std::uint64_t{});
+      }
+  }
+}
+
 template <class T>
 TensorT<T> parse_npy(const std::string& path, const std::string& name, const std::string& npy) {
   auto bad = [&](const std::string& what) { fail(path, "entry '" + name + "': " + what); };
@@ -75,51 +191,41 @@ TensorT<T> parse_npy(const std::string& path, const std::string& name, const std
     for (int i = 3; i >= 0; --i) header_len = header_len << 8 | static_cast<std::uint8_t>(npy[8 + i]);
     start = 12;
   }
-  if (start + header_len > npy.size()) bad("truncated header");
-  const std::string header = npy.substr(start, header_len);
-  auto field = [&](const std::string& key) {
-    const auto at = header.find("'" + key + "'");
-    if (at == std::string::npos) bad("header has no '" + key + "'");
-    return header.substr(header.find(':', at) + 1);
-  };
-  const std::string descr = field("descr");
-  const bool f4 = descr.find("<f4") != std::string::npos, f8 = descr.find("<f8") != std::string::npos;
-  if (!f4 && !f8) bad("unsupported dtype " + descr.substr(0, descr.find(',')) + " (float32 or float64 expected)");
-  if (field("fortran_order").find("True") < field("fortran_order").find(',')) bad("Fortran order is not supported");
-  const std::string shape_text = field("shape");
-  const auto open = shape_text.find('('), close = shape_text.find(')');
-  if (open == std::string::npos || close == std::string::npos) bad("malformed shape");
-  ad::Shape shape;
-  std::stringstream ss(shape_text.substr(open + 1, close - open - 1));
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (item.find_first_not_of(' ') != std::string::npos) shape.push_back(std::stoul(item));
-  const std::size_t n = ad::shape_numel(shape), width = f4 ? 4 : 8;
-  const std::size_t data_at = start + header_len;
-  if (npy.size() - data_at != n * width)
-    bad("holds " + std::to_string(npy.size() - data_at) + " data bytes, shape " + ad::shape_str(shape) + " needs " +
-        std::to_string(n * width));
-  TensorT<T> t = TensorT<T>::zeros(shape);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (f4) {
-      float v;
-      std::memcpy(&v, npy.data() + data_at + 4 * i, 4);
-      t.data()[i] = static_cast<T>(v);
-    } else {
-      double v;
-      std::memcpy(&v, npy.data() + data_at + 8 * i, 8);
-      t.data()[i] = static_cast<T>(v);
+  if (header_len > npy.size() - start) bad("truncated header");
+  const NpyHeader h = parse_npy_header(npy.substr(start, header_len), bad);
+  // The element count and byte size, refusing a product that overflows before comparing with the data.
+  const std::size_t available = npy.size() - start - header_len;
+  const bool empty = std::find(h.shape.begin(), h.shape.end(), 0) != h.shape.end();
+  std::size_t n = empty ? 0 : 1;
+  for (auto d : h.shape) {
+    if (empty) break;
+    if (n > available / d)
+      bad("shape " + ad::shape_str(h.shape) + " needs more than the entry's " + std::to_string(available) + " data bytes");
+    n *= d;
+  }
+  if (available != n * h.width)
+    bad("holds " + std::to_string(available) + " data bytes, shape " + ad::shape_str(h.shape) + " needs " +
+        std::to_string(n * h.width));
+  TensorT<T> t = TensorT<T>::zeros(h.shape);
+  const char* data = npy.data() + start + header_len;
+  if (!h.fortran_order) {
+    for (std::size_t i = 0; i < n; ++i) t.data()[i] = read_element<T>(data + i * h.width, h);
+  } else {
+    // Fortran order: the first index varies fastest. Element k of the file goes to the row-major index of the
+    // same multi-index.
+    const std::size_t rank = h.shape.size();
+    std::vector<std::size_t> index(rank, 0), stride(rank, 1);
+    for (std::size_t a = rank; a-- > 1;) stride[a - 1] = stride[a] * h.shape[a];
+    for (std::size_t k = 0; k < n; ++k) {
+      std::size_t dest = 0;
+      for (std::size_t a = 0; a < rank; ++a) dest += index[a] * stride[a];
+      t.data()[dest] = read_element<T>(data + k * h.width, h);
+      for (std::size_t a = 0; a < rank && ++index[a] == h.shape[a]; ++a) index[a] = 0;
     }
   }
   return t;
 }
 
-template <class T>
-Named<T> flatten_state(const Named<T>& a, const Named<T>& b) {
-  Named<T> all = a;
-  all.insert(all.end(), b.begin(), b.end());
-  return all;
-}
 
 }  // namespace
 
@@ -203,6 +309,8 @@ Named<T> load_npz(const std::string& path) {
     if (static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()))) != crc)
       fail(path, "entry '" + name + "' is corrupt (CRC mismatch)");
     if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0) name.resize(name.size() - 4);
+    for (const auto& [seen, t] : out)
+      if (seen == name) fail(path, "entry '" + name + "' appears twice");
     out.emplace_back(name, parse_npy<T>(path, name, data));
   }
   return out;
@@ -234,14 +342,30 @@ void assign_all(const std::string& path, const Named<T>& targets, const Named<T>
 }
 }  // namespace
 
+namespace {
+// `name` with the first matching prefix replaced: from .first to .second (to_module) or back.
+std::string rename(const std::string& name, const NameMap& names, bool to_module) {
+  for (const auto& [file, module] : names) {
+    const std::string& from = to_module ? file : module;
+    const std::string& to = to_module ? module : file;
+    if (name.compare(0, from.size(), from) == 0) return to + name.substr(from.size());
+  }
+  return name;
+}
+}  // namespace
+
 template <class T>
-void save(const ModuleT<T>& module, const std::string& path) {
-  save_npz(path, flatten_state(module.named_parameters(), module.named_buffers()));
+void save(const ModuleT<T>& module, const std::string& path, const NameMap& names) {
+  Named<T> state = module.state_dict();
+  for (auto& [name, t] : state) name = rename(name, names, false);
+  save_npz(path, state);
 }
 
 template <class T>
-void load(ModuleT<T>& module, const std::string& path) {
-  assign_all(path, flatten_state(module.named_parameters(), module.named_buffers()), load_npz<T>(path), "parameter");
+void load(ModuleT<T>& module, const std::string& path, const NameMap& names) {
+  Named<T> loaded = load_npz<T>(path);
+  for (auto& [name, t] : loaded) name = rename(name, names, true);
+  assign_all(path, module.state_dict(), loaded, "parameter");
 }
 
 template <class T>
@@ -262,8 +386,8 @@ void load(OptimizerT<T>& optimizer, const std::string& path) {
 #define NN_CHECKPOINT(T)                                                   \
   template void save_npz(const std::string&, const Named<T>&);             \
   template Named<T> load_npz(const std::string&);                          \
-  template void save(const ModuleT<T>&, const std::string&);               \
-  template void load(ModuleT<T>&, const std::string&);                     \
+  template void save(const ModuleT<T>&, const std::string&, const NameMap&); \
+  template void load(ModuleT<T>&, const std::string&, const NameMap&);       \
   template void save(const OptimizerT<T>&, const std::string&);            \
   template void load(OptimizerT<T>&, const std::string&);
 NN_CHECKPOINT(float)

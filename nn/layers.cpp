@@ -125,6 +125,7 @@ BatchNormT<T>::BatchNormT(std::size_t num_features, std::size_t spatial_dims, do
   bias = this->register_parameter("bias", TensorT<T>::zeros({num_features}));
   running_mean = this->register_buffer("running_mean", TensorT<T>::zeros({num_features}));
   running_var = this->register_buffer("running_var", TensorT<T>::ones({num_features}));
+  num_batches_tracked = this->register_buffer("num_batches_tracked", TensorT<T>::scalar(T(0)));
 }
 
 template <class T>
@@ -152,6 +153,7 @@ TensorT<T> BatchNormT<T>::forward(const TensorT<T>& x) {
       running_mean.data()[c] = (1 - m) * running_mean.data()[c] + m * mu[c];
       running_var.data()[c] = (1 - m) * running_var.data()[c] + m * var[c] * unbias;
     }
+    num_batches_tracked.data()[0] += T(1);
     return y;
   } else {
     const TensorT<T> mu = ad::reshape(running_mean.detach(), per_channel);

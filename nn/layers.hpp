@@ -61,6 +61,8 @@ class ConvTranspose2dT : public ModuleT<T> {
 // Batch normalisation over the batch (and spatial) axes: y = γ (x − μ)/√(σ² + ε) + β.
 // Training uses the batch statistics and updates running = (1 − momentum)·running + momentum·batch
 // (unbiased variance for the running value), as PyTorch does; eval uses the running statistics.
+// num_batches_tracked counts training batches, as PyTorch's buffer does (for state_dict compatibility; the
+// momentum is fixed, so nothing reads it).
 template <class T>
 class BatchNormT : public ModuleT<T> {
  public:
@@ -70,6 +72,7 @@ class BatchNormT : public ModuleT<T> {
   std::string describe() const override { return std::to_string(features_); }
   TensorT<T> weight, bias;                 // γ, β
   TensorT<T> running_mean, running_var;    // buffers
+  TensorT<T> num_batches_tracked;          // buffer, shape []
 
  private:
   std::size_t features_, spatial_dims_;

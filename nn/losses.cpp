@@ -12,11 +12,6 @@ void same_shape(const char* op, const TensorT<T>& a, const TensorT<T>& b) {
     throw ad::Error(std::string(op) + ": prediction " + ad::shape_str(a.shape()) + " and target " +
                     ad::shape_str(b.shape()) + " differ");
 }
-
-template <class T>
-TensorT<T> reduce(const TensorT<T>& elementwise, Reduction r) {
-  return r == Reduction::Mean ? ad::mean(elementwise) : ad::sum(elementwise);
-}
 }  // namespace
 
 // Σ or mean of (p − x)²: reduce(square(sub(p, x)), r) fused into one op (ad::sum_squared_error).
@@ -27,14 +22,13 @@ TensorT<T> mse_loss(const TensorT<T>& prediction, const TensorT<T>& target, Redu
   return r == Reduction::Mean ? ad::mul(total, T(1) / static_cast<T>(prediction.numel())) : total;
 }
 
+// −[x log p + (1 − x) log(1 − p)], each log clamped at −100 as PyTorch does: one fused op
+// (ad::sum_binary_cross_entropy) whose gradient (p − x)/max(p(1 − p), 1e-12) reaches saturated outputs too.
 template <class T>
 TensorT<T> bce_loss(const TensorT<T>& p, const TensorT<T>& x, Reduction r) {
   same_shape("bce_loss", p, x);
-  const T eps = std::is_same_v<T, float> ? T(1e-7) : T(1e-12);
-  const TensorT<T> pc = ad::clamp(p, eps, T(1) - eps);
-  // −[x log p + (1 − x) log(1 − p)]
-  const TensorT<T> ll = ad::add(ad::mul(x, ad::log(pc)), ad::mul(ad::rsub(T(1), x), ad::log(ad::rsub(T(1), pc))));
-  return reduce(ad::neg(ll), r);
+  const TensorT<T> total = ad::sum_binary_cross_entropy(p, x);
+  return r == Reduction::Mean ? ad::mul(total, T(1) / static_cast<T>(p.numel())) : total;
 }
 
 // −[x log σ(z) + (1 − x) log(1 − σ(z))] = softplus(z) − x z: reduce(sub(softplus(z), mul(x, z)), r) fused into one

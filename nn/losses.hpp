@@ -14,7 +14,9 @@ enum class Reduction { Mean, Sum };
 // MSE: (1/n) Σ (x' − x)²  (slides 003 "Arquitetura"), or the sum.
 template <class T> TensorT<T> mse_loss(const TensorT<T>& prediction, const TensorT<T>& target, Reduction r = Reduction::Mean);
 
-// BCE on probabilities p ∈ [0, 1]: −[x log p + (1 − x) log(1 − p)], p clamped to [ε, 1 − ε] (no NaN at 0 or 1).
+// BCE on probabilities p ∈ [0, 1]: −[x log p + (1 − x) log(1 − p)], as PyTorch's binary_cross_entropy: each log
+// clamped at −100 (finite at 0 and 1) and the gradient (p − x)/max(p(1 − p), 1e-12). Prefer bce_with_logits_loss
+// where the logits exist: after a sigmoid, p rounds to 0 or 1 in float for |logit| ≳ 17 and 88.
 template <class T> TensorT<T> bce_loss(const TensorT<T>& probability, const TensorT<T>& target, Reduction r = Reduction::Mean);
 
 // BCE on logits z, stable for any z: softplus(z) − x z  (= −[x log σ(z) + (1 − x) log(1 − σ(z))]).

@@ -24,21 +24,26 @@ TensorT<T> ModuleT<T>::operator()(const TensorT<T>& x) {
 }
 
 template <class T>
-void ModuleT<T>::collect(const std::string& prefix, bool buffers, Named<T>& out, std::vector<const void*>& seen) const {
-  for (const auto& [name, t] : buffers ? buffers_ : params_) {
-    const void* id = t.node().get();
-    if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
-    seen.push_back(id);
-    out.emplace_back(prefix + name, t);
-  }
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", buffers, out, seen);
+void ModuleT<T>::collect(const std::string& prefix, bool params, bool buffers, Named<T>& out,
+                         std::vector<const void*>& seen) const {
+  auto add = [&](const Named<T>& own) {
+    for (const auto& [name, t] : own) {
+      const void* id = t.node().get();
+      if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
+      seen.push_back(id);
+      out.emplace_back(prefix + name, t);
+    }
+  };
+  if (params) add(params_);
+  if (buffers) add(buffers_);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", params, buffers, out, seen);
 }
 
 template <class T>
 Named<T> ModuleT<T>::named_parameters() const {
   Named<T> out;
   std::vector<const void*> seen;
-  collect("", false, out, seen);
+  collect("", true, false, out, seen);
   return out;
 }
 
@@ -46,7 +51,15 @@ template <class T>
 Named<T> ModuleT<T>::named_buffers() const {
   Named<T> out;
   std::vector<const void*> seen;
-  collect("", true, out, seen);
+  collect("", false, true, out, seen);
+  return out;
+}
+
+template <class T>
+Named<T> ModuleT<T>::state_dict() const {
+  Named<T> out;
+  std::vector<const void*> seen;
+  collect("", true, true, out, seen);
   return out;
 }
 

@@ -33,6 +33,9 @@ class ModuleT : public std::enable_shared_from_this<ModuleT<T>> {
   std::vector<TensorT<T>> parameters() const;
   Named<T> named_parameters() const;
   Named<T> named_buffers() const;
+  // Parameters and buffers together, module by module (each module's parameters, then its buffers, then its
+  // children's), in the order of PyTorch's state_dict(): what a checkpoint holds.
+  Named<T> state_dict() const;
   std::vector<std::pair<std::string, std::shared_ptr<ModuleT>>> named_children() const { return children_; }
   std::size_t parameter_count() const;
 
@@ -55,7 +58,7 @@ class ModuleT : public std::enable_shared_from_this<ModuleT<T>> {
   }
 
  private:
-  void collect(const std::string& prefix, bool buffers, Named<T>& out, std::vector<const void*>& seen) const;
+  void collect(const std::string& prefix, bool params, bool buffers, Named<T>& out, std::vector<const void*>& seen) const;
   Named<T> params_;
   Named<T> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<ModuleT>>> children_;

@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(checkpoint_round_trip_is_bit_exact) {
   auto ba = a->named_buffers(), bb = b->named_buffers();
   pa.insert(pa.end(), ba.begin(), ba.end());
   pb.insert(pb.end(), bb.begin(), bb.end());
-  BOOST_TEST(pa.size() == 8u);  // 3 × (weight, bias) + running mean and variance
+  BOOST_TEST(pa.size() == 9u);  // 3 × (weight, bias) + running mean and variance + num_batches_tracked
   for (std::size_t i = 0; i < pa.size(); ++i) {
     BOOST_TEST(pa[i].first == pb[i].first);
     BOOST_TEST(std::memcmp(pa[i].second.data(), pb[i].second.data(), pa[i].second.numel() * sizeof(float)) == 0);

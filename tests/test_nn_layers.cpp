@@ -135,9 +135,13 @@ BOOST_AUTO_TEST_CASE(batchnorm_train_and_eval) {
   const Tensor64 e = bn(Tensor64::from_vector({0.3, 2.5}, {1, 2}));
   BOOST_TEST(std::abs(e.value()(0, 0)) < 1e-12);
   BOOST_TEST(std::abs(bn.running_mean.value()(0) - 0.3) < 1e-12);
-  BOOST_TEST(bn.named_buffers().size() == 2u);
+  BOOST_TEST(bn.named_buffers().size() == 3u);  // running_mean, running_var, num_batches_tracked (PyTorch's)
+  const double batches_seen = bn.num_batches_tracked.item();
+  BOOST_TEST(batches_seen >= 1.0);
   BOOST_TEST(bn.named_parameters().size() == 2u);
   bn.train();
+  bn(Tensor64::from_vector({1, 2, 3, 5}, {2, 2}));
+  BOOST_TEST(bn.num_batches_tracked.item() == batches_seen + 1);  // training batches counted, eval ones not
   CHECK_THROWS_WITH(bn(Tensor64::from_vector({1, 2}, {1, 2})), "BatchNorm1d", "more than one value");
   CHECK_THROWS_WITH(bn(Tensor64::zeros({4, 3})), "BatchNorm1d", "[4,3]");
 }
