@@ -133,8 +133,9 @@ BOOST_AUTO_TEST_CASE(kl_penalty_drives_mean_activation_to_rho) {
   const double sparse_mean = ad::mean(sparse.encode(mnist_test().images)).item();
   const double plain_mean = ad::mean(plain.encode(mnist_test().images)).item();
   BOOST_TEST_MESSAGE("mean hidden activation: KL-sparse " << sparse_mean << " (rho " << rho << "), plain " << plain_mean);
-  BOOST_TEST(std::abs(sparse_mean - rho) < 0.02);
-  BOOST_TEST(plain_mean > 0.2);
+  // within a factor 2 of ρ (measured 0.065), and far below the plain model's (measured 0.82)
+  BOOST_TEST((sparse_mean > 0.5 * rho && sparse_mean < 2 * rho));
+  BOOST_TEST(plain_mean > 4 * sparse_mean);
 }
 
 BOOST_AUTO_TEST_CASE(l1_penalty_lowers_activity) {
@@ -398,8 +399,87 @@ BOOST_AUTO_TEST_CASE(overcomplete_copies_noise_undercomplete_does_not) {
   const double over_digits = test_mse(over, mnist_test().images), under_digits = test_mse(under, mnist_test().images);
   BOOST_TEST_MESSAGE("noise MSE: overcomplete " << over_noise << ", undercomplete " << under_noise << "; digits MSE: "
                                                 << over_digits << ", " << under_digits);
-  BOOST_TEST(over_noise < 0.5 * under_noise);
-  BOOST_TEST(over_digits < under_digits);
+  // measured: noise 0.029 against 0.060 (ratio 0.49), digits 0.0039 against 0.025
+  BOOST_TEST(over_noise < 0.7 * under_noise);
+  BOOST_TEST(over_digits < 0.5 * under_digits);
+}
+
+// What the lessons draw: filters as images of the input (tied and untied), the k-sparse reconstruction from exactly
+// k units, the conv encoder's feature maps, PCA's axes and mean, the VAE's samples and interpolations.
+BOOST_AUTO_TEST_CASE(accessors_the_lessons_draw_from) {
+  ad::Generator gen(50);
+  auto same = [](const Tensor& a, const Tensor& b) {
+    return a.shape() == b.shape() && std::equal(a.data(), a.data() + a.numel(), b.data());
+  };
+  ae::AutoencoderConfig c;
+  c.sizes = {12, 8, 5};
+  ae::Autoencoder untied(c, gen);
+  BOOST_TEST(untied.decoder_filters().shape() == (ad::Shape{12, 8}), boost::test_tools::per_element());
+  BOOST_TEST(same(untied.decoder_filters(), untied.decoder_linear.back()->weight));  // W_out [input, hidden]
+  BOOST_TEST(untied.encoder_filters().shape() == (ad::Shape{8, 12}), boost::test_tools::per_element());
+  BOOST_TEST(same(untied.encoder_filters(), untied.encoder_linear.front()->weight));
+  c.tied = true;
+  ae::Autoencoder tied(c, gen);
+  const Tensor f = tied.decoder_filters(), w = tied.encoder_linear.front()->weight;  // W1 [8, 12]
+  BOOST_TEST(f.shape() == (ad::Shape{12, 8}), boost::test_tools::per_element());
+  for (std::size_t i = 0; i < 12; ++i)
+    for (std::size_t j = 0; j < 8; ++j) BOOST_TEST(f.value()(i, j) == w.value()(j, i));
+  // k-sparse: filters [input, hidden] (tied: W ᵀ); reconstruction from the k largest units, in eval mode too
+  ae::KSparseConfig kc;
+  kc.input = 12;
+  kc.hidden = 10;
+  kc.k = 3;
+  kc.alpha = 2.0;
+  ae::KSparseAutoencoder ks(kc, gen);
+  const Tensor kf = ks.decoder_filters();
+  BOOST_TEST(kf.shape() == (ad::Shape{12, 10}), boost::test_tools::per_element());
+  BOOST_TEST(kf.value()(3, 7) == ks.encoder_linear->weight.value()(7, 3));
+  const Tensor x = ad::slice(mnist_test().images, 0, 0, 20);
+  Tensor xs = ad::Tensor::zeros({20, 12});
+  for (std::size_t r = 0; r < 20; ++r)
+    for (std::size_t k = 0; k < 12; ++k) xs.value()(r, k) = x.value()(r, 300 + k);  // 12 central pixels
+  ks.train();
+  const Tensor code = ks.encode(xs);
+  for (std::size_t r = 0; r < 20; ++r) {
+    std::size_t nonzero = 0;
+    for (std::size_t u = 0; u < 10; ++u) nonzero += code.value()(r, u) != 0.0f;
+    BOOST_TEST(nonzero == 3u);
+  }
+  BOOST_TEST(same(ks.reconstruct(xs), ks.decode(code)));
+  ks.eval();
+  BOOST_TEST(same(ks.reconstruct(xs), ks.decode(code)));  // α·k is for features, not for the reconstruction
+  // conv: block 1's feature maps are the first conv + batch norm + leaky ReLU
+  ae::ConvAutoencoder conv(ae::ConvConfig{}, gen);
+  conv.eval();
+  const Tensor maps = conv.feature_maps(x, 1);
+  BOOST_TEST(maps.shape() == (ad::Shape{20, 16, 14, 14}), boost::test_tools::per_element());
+  Tensor by_hand = ad::reshape(x, {20, 1, 28, 28});
+  for (std::size_t i = 0; i < 3; ++i) by_hand = (*(*conv.encoder)[i])(by_hand);
+  BOOST_TEST(same(maps, by_hand));
+  // PCA: orthonormal axes, the data's mean
+  ae::PCA pca;
+  pca.fit(ad::slice(mnist_train().images, 0, 0, 500));
+  const Tensor axes = pca.components(5);
+  const Tensor gram = ad::matmul(axes, axes, false, true);
+  for (std::size_t i = 0; i < 5; ++i)
+    for (std::size_t j = 0; j < 5; ++j) BOOST_TEST(std::abs(gram.value()(i, j) - (i == j ? 1.0f : 0.0f)) < 1e-5);
+  const Tensor mean = ad::mean(ad::slice(mnist_train().images, 0, 0, 500), {0});
+  BOOST_TEST(ad::max(ad::abs(ad::sub(pca.mean(), mean))).item() < 1e-6);
+  // VAE: the interpolation starts and ends at the decoded means; samples are images
+  ae::VAEConfig vc;
+  vc.hidden = {32};
+  vc.latent = 2;
+  ae::VariationalAutoencoder vae(vc, std::make_shared<ad::Generator>(51));
+  vae.eval();
+  const Tensor a = ad::slice(x, 0, 0, 1), b = ad::slice(x, 0, 1, 2);
+  const Tensor path = vae.interpolate(ad::reshape(a, {784}), ad::reshape(b, {784}), 3);
+  BOOST_TEST(path.shape() == (ad::Shape{3, 784}), boost::test_tools::per_element());
+  ad::NoGradGuard no_grad;
+  BOOST_TEST(ad::max(ad::abs(ad::sub(ad::slice(path, 0, 0, 1), vae.decode(vae.encode(a))))).item() < 1e-6);
+  BOOST_TEST(ad::max(ad::abs(ad::sub(ad::slice(path, 0, 2, 3), vae.decode(vae.encode(b))))).item() < 1e-6);
+  const Tensor samples = vae.sample(4);
+  BOOST_TEST(samples.shape() == (ad::Shape{4, 784}), boost::test_tools::per_element());
+  BOOST_TEST((ad::max(samples).item() <= 1.0f && -ad::max(ad::neg(samples)).item() >= 0.0f));
 }
 
 BOOST_AUTO_TEST_CASE(fit_stops_on_a_non_finite_loss) {

@@ -45,7 +45,10 @@ std::map<std::string, std::string> parse_flat_json(const std::string& text) {
   return out;
 }
 
-void check_lesson(const std::string& id, const std::vector<std::string>& keys) {
+using Metrics = std::map<std::string, double>;
+
+// Runs a lesson with --quick, checks its outputs, and returns its numeric metrics.
+Metrics check_lesson(const std::string& id, const std::vector<std::string>& keys) {
   const fs::path out = fs::temp_directory_path() / ("ae_lesson_" + std::to_string(::getpid()) + "_" + id);
   fs::remove_all(out);
   const Run r = run(exe(id) + " --quick --out '" + out.string() + "'");
@@ -92,19 +95,54 @@ void check_lesson(const std::string& id, const std::vector<std::string>& keys) {
   BOOST_TEST(shown == pngs);  // every figure is shown and explained
   BOOST_TEST(readme.find("*Reproduces:*") != std::string::npos);
   fs::remove_all(out);
+  Metrics numbers;
+  for (const auto& [key, v] : metrics)
+    if (v.front() != '"') numbers[key] = std::stod(v);
+  return numbers;
 }
+
+// metrics.json keeps 8 significant digits: relations between its values hold to about 1e-7.
+bool near(double a, double b, double rel = 1e-6) { return std::abs(a - b) <= rel * std::max(std::abs(a), std::abs(b)); }
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(lesson01_undercomplete) { check_lesson("01_undercomplete", {"ae_test_mse", "pca_test_mse", "ae_test_psnr"}); }
+// Each lesson's metrics are also held to relations they must satisfy whatever the training did.
+BOOST_AUTO_TEST_CASE(lesson01_undercomplete) {
+  Metrics m = check_lesson("01_undercomplete", {"ae_test_mse", "pca_test_mse", "ae_test_psnr", "pca_test_psnr"});
+  // PSNR for pixels in [0, 1]: 10 log10(1 / MSE), in dB
+  BOOST_TEST(near(m["ae_test_psnr"], 10 * std::log10(1 / m["ae_test_mse"])));
+  BOOST_TEST(near(m["pca_test_psnr"], 10 * std::log10(1 / m["pca_test_mse"])));
+  BOOST_TEST(m["ae_test_mse"] == m["ae_test_mse_M32"]);  // the headline is the M = 32 row
+  BOOST_TEST(m["pca_test_mse"] == m["pca_test_mse_M32"]);
+  double previous = 1.0;  // PCA's error falls as components are added (nested subspaces)
+  for (const char* k : {"M2", "M4", "M8", "M16", "M32", "M64", "M128"}) {
+    const double pca = m[std::string("pca_test_mse_") + k], ae = m[std::string("ae_test_mse_") + k];
+    BOOST_TEST_CONTEXT(k) {
+      BOOST_TEST(pca < previous);
+      BOOST_TEST((ae > 0 && ae < 1));
+    }
+    previous = pca;
+  }
+}
 
 BOOST_AUTO_TEST_CASE(lesson02_linear_vs_pca) {
-  check_lesson("02_linear_vs_pca", {"max_principal_angle_deg", "linear_ae_to_pca_mse_ratio", "curve_ae_to_pca_mse_ratio"});
+  Metrics m = check_lesson("02_linear_vs_pca", {"max_principal_angle_deg", "linear_ae_to_pca_mse_ratio", "curve_ae_to_pca_mse_ratio"});
+  BOOST_TEST(near(m["linear_ae_to_pca_mse_ratio"], m["linear_ae_test_mse"] / m["pca_test_mse"]));
+  BOOST_TEST(near(m["curve_ae_to_pca_mse_ratio"], m["curve_ae_mse"] / m["curve_pca_mse"]));
+  BOOST_TEST(m["mean_principal_angle_deg"] >= 0);
+  BOOST_TEST(m["mean_principal_angle_deg"] <= m["max_principal_angle_deg"]);
+  BOOST_TEST(m["max_principal_angle_deg"] <= 90);
 }
 
 BOOST_AUTO_TEST_CASE(lesson03_overcomplete) {
-  check_lesson("03_overcomplete", {"nondigit_mse_overcomplete", "nondigit_mse_undercomplete", "digit_mse_overcomplete",
-                                   "digit_mse_undercomplete"});
+  Metrics m = check_lesson("03_overcomplete", {"nondigit_mse_overcomplete", "nondigit_mse_undercomplete", "digit_mse_overcomplete",
+                                               "digit_mse_undercomplete"});
+  for (const std::string model : {"overcomplete", "undercomplete"}) {
+    BOOST_TEST_CONTEXT(model) {  // the non-digit error is the mean over the three non-digit sets
+      const double mean3 = (m["noise_mse_" + model] + m["fashion_mse_" + model] + m["inverted_digits_mse_" + model]) / 3;
+      BOOST_TEST(near(m["nondigit_mse_" + model], mean3, 1e-5));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bad_flags_exit_2_naming_the_flag) {

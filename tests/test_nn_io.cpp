@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "helpers.hpp"
 #include "nn/checkpoint.hpp"
@@ -52,6 +53,42 @@ std::string idx_bytes(std::vector<std::uint32_t> dims, std::size_t data_len, std
   for (std::size_t i = 0; i < data_len; ++i) s += static_cast<char>(i % 251);
   return s;
 }
+// A stored (uncompressed) ZIP of the given entries, for .npz files with hand-made headers.
+std::string zip_of(const std::vector<std::pair<std::string, std::string>>& entries) {
+  auto le = [](std::string& s, std::uint32_t v, int bytes) {
+    for (int k = 0; k < bytes; ++k) s += static_cast<char>((v >> (8 * k)) & 0xff);
+  };
+  std::string zip, central;
+  for (const auto& [name, data] : entries) {
+    const auto crc = static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    const auto offset = static_cast<std::uint32_t>(zip.size()), size = static_cast<std::uint32_t>(data.size());
+    le(zip, 0x04034b50, 4), le(zip, 20, 2), le(zip, 0, 2), le(zip, 0, 2), le(zip, 0, 4), le(zip, crc, 4);
+    le(zip, size, 4), le(zip, size, 4), le(zip, static_cast<std::uint32_t>(name.size()), 2), le(zip, 0, 2);
+    zip += name + data;
+    le(central, 0x02014b50, 4), le(central, 20, 2), le(central, 20, 2), le(central, 0, 4), le(central, 0, 4);
+    le(central, crc, 4), le(central, size, 4), le(central, size, 4), le(central, static_cast<std::uint32_t>(name.size()), 2);
+    le(central, 0, 4), le(central, 0, 4), le(central, 0, 4), le(central, offset, 4);
+    central += name;
+  }
+  const auto cd = static_cast<std::uint32_t>(zip.size());
+  zip += central;
+  le(zip, 0x06054b50, 4), le(zip, 0, 4), le(zip, static_cast<std::uint32_t>(entries.size()), 2);
+  le(zip, static_cast<std::uint32_t>(entries.size()), 2), le(zip, static_cast<std::uint32_t>(central.size()), 4);
+  le(zip, cd, 4), le(zip, 0, 2);
+  return zip;
+}
+
+// One .npy entry: the header text as given (padded), then the data bytes.
+std::string npy_of(const std::string& header, const std::string& data) {
+  std::string h = header;
+  while ((10 + h.size() + 1) % 64) h += ' ';
+  h += '\n';
+  std::string s("\x93NUMPY\x01\x00", 8);
+  s += static_cast<char>(h.size() & 0xff);
+  s += static_cast<char>(h.size() >> 8);
+  return s + h + data;
+}
+
 void write_gz(const std::string& p, const std::string& s) {
   gzFile f = gzopen(p.c_str(), "wb");
   gzwrite(f, s.data(), static_cast<unsigned>(s.size()));
@@ -164,6 +201,110 @@ BOOST_AUTO_TEST_CASE(optimizer_state_round_trip) {
   }
 }
 
+// numpy's layouts (tests/parity/numpy_layouts.npz, written by numpy): C and Fortran order, both byte orders,
+// integers and bools, each read to the value numpy holds.
+BOOST_AUTO_TEST_CASE(npz_reader_reads_every_numpy_layout) {
+  std::map<std::string, Tensor64> a;
+  for (auto& [k, t] : nn::load_npz<double>(PARITY_DIR "/numpy_layouts.npz")) a[k] = t;
+  auto expect = [&](const std::string& key, const ad::Shape& shape, const std::vector<double>& values) {
+    BOOST_TEST_CONTEXT(key) {
+      BOOST_TEST_REQUIRE(a.count(key) == 1u);
+      BOOST_TEST(a[key].shape() == shape, boost::test_tools::per_element());
+      const std::vector<double> got(a[key].data(), a[key].data() + a[key].numel());
+      BOOST_TEST(got == values, boost::test_tools::per_element());
+    }
+  };
+  expect("c_f8", {2, 3}, {0.5, 1.5, 2.5, 3.5, 4.5, 5.5});
+  std::vector<double> iota24(24);
+  for (int i = 0; i < 24; ++i) iota24[i] = i;
+  expect("fortran_f4", {2, 3, 4}, iota24);                 // Fortran bytes, read back in C order
+  expect("transposed_f8", {3, 2}, {0, 4.5, 1.5, 6, 3, 7.5});  // np.savez of a.T
+  expect("big_f8", {5}, {0, -1.25, -2.5, -3.75, -5});
+  expect("big_i4", {2, 2}, {1, -2, 300000, -7});
+  expect("i8", {3}, {-3, 5, 1099511627776.0});
+  expect("i2", {2}, {-32768, 32767});
+  expect("u1", {3}, {0, 7, 255});
+  expect("big_u2", {2}, {1, 65535});
+  expect("b1", {3}, {1, 0, 1});
+  expect("scalar_i8", {}, {12});
+  BOOST_TEST(nn::load_npz<float>(PARITY_DIR "/numpy_layouts.npz")[1].second.value()(1, 2, 3) == 23.0f);
+}
+
+BOOST_AUTO_TEST_CASE(npz_reader_refuses_bad_headers) {
+  TempDir dir;
+  const std::string f4x3(12, '\0');
+  auto refuses = [&](const std::string& header, const std::string& data, std::initializer_list<std::string> fragments) {
+    write_bytes(dir.file("h.npz"), zip_of({{"x.npy", npy_of(header, data)}}));
+    std::string message;
+    BOOST_CHECK_MESSAGE(test::throws_with([&] { nn::load_npz<float>(dir.file("h.npz")); }, fragments, &message),
+                        header << " → '" << message << "'");
+  };
+  // a dtype is read from 'descr' itself, not found anywhere in the header
+  refuses("{'descr': '<c8', 'fortran_order': False, 'shape': (3,), 'x': '<f4'}", f4x3, {"h.npz", "'x'", "dtype '<c8'"});
+  refuses("{'descr': '<f2', 'fortran_order': False, 'shape': (6,), }", f4x3, {"dtype '<f2'"});
+  // element counts that overflow 64 bits, or exceed the data, are refused before anything is allocated
+  refuses("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904,), }", f4x3, {"needs more than", "12 data bytes"});
+  refuses("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", f4x3, {"needs more than"});
+  refuses("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }", f4x3, {"too large"});
+  refuses("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", f4x3, {"holds 12 data bytes", "needs 8"});
+  refuses("{'descr': '<f4', 'fortran_order': maybe, 'shape': (3,), }", f4x3, {"fortran_order"});
+  refuses("{'descr': '<f4', 'shape': (3,), }", f4x3, {"lacks"});
+  refuses("{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", f4x3, {"repeated"});
+  // the same entry twice
+  const std::string ok = npy_of("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", f4x3);
+  write_bytes(dir.file("twice.npz"), zip_of({{"w.npy", ok}, {"w.npy", ok}}));
+  CHECK_THROWS_WITH(nn::load_npz<float>(dir.file("twice.npz")), "twice.npz", "'w' appears twice");
+  write_bytes(dir.file("once.npz"), zip_of({{"w.npy", ok}}));
+  BOOST_TEST(nn::load_npz<float>(dir.file("once.npz")).at(0).second.shape() == (ad::Shape{3}), boost::test_tools::per_element());
+}
+
+// A module loads a file by a name map, and saves under the same names; BatchNorm's integer num_batches_tracked
+// (as PyTorch writes it) loads too.
+BOOST_AUTO_TEST_CASE(checkpoint_name_map_and_integer_buffers) {
+  TempDir dir;
+  auto a = small_model(1);
+  (*a)(ad::Tensor::ones({4, 6}));
+  const nn::NameMap names{{"enc.", "0."}, {"bn.", "1."}, {"head.", "3."}};
+  nn::save(*a, dir.file("renamed.npz"), names);
+  const auto entries = nn::load_npz<float>(dir.file("renamed.npz"));
+  std::vector<std::string> keys;
+  for (auto& [k, t] : entries) keys.push_back(k);
+  // PyTorch's state_dict order: each module's parameters, then its buffers
+  BOOST_TEST(keys == (std::vector<std::string>{"enc.weight", "enc.bias", "bn.weight", "bn.bias", "bn.running_mean",
+                                                "bn.running_var", "bn.num_batches_tracked", "head.weight", "head.bias"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(entries[6].second.item() == 1.0f);  // one training batch
+  auto b = small_model(2);
+  nn::load(*b, dir.file("renamed.npz"), names);
+  const auto sa = a->state_dict(), sb = b->state_dict();
+  for (std::size_t i = 0; i < sa.size(); ++i)
+    BOOST_TEST(std::memcmp(sa[i].second.data(), sb[i].second.data(), sa[i].second.numel() * sizeof(float)) == 0);
+  CHECK_THROWS_WITH(nn::load(*b, dir.file("renamed.npz")), "renamed.npz", "missing parameter '0.weight'");
+  // an int64 num_batches_tracked, as torch.save → numpy writes it
+  std::vector<std::pair<std::string, std::string>> npz;
+  for (auto& [k, t] : sa) {
+    std::string shape = "(";
+    for (auto d : t.shape()) shape += std::to_string(d) + ",";
+    shape += ")";
+    if (k == "1.num_batches_tracked") {
+      const std::int64_t seven = 7;
+      npz.emplace_back(k + ".npy", npy_of("{'descr': '<i8', 'fortran_order': False, 'shape': (), }",
+                                          std::string(reinterpret_cast<const char*>(&seven), 8)));
+    } else {
+      npz.emplace_back(k + ".npy", npy_of("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }",
+                                          std::string(reinterpret_cast<const char*>(t.data()), t.numel() * 4)));
+    }
+  }
+  write_bytes(dir.file("int.npz"), zip_of(npz));
+  nn::load(*b, dir.file("int.npz"));
+  BOOST_TEST(b->state_dict()[6].second.item() == 7.0f);
+  // the same number of elements in another shape is refused: [6,8] is not [8,6]
+  nn::Named<float> transposed = sa;
+  transposed[0].second = ad::transpose(sa[0].second).detach();
+  nn::save_npz(dir.file("transposed.npz"), transposed);
+  CHECK_THROWS_WITH(nn::load(*b, dir.file("transposed.npz")), "transposed.npz", "'0.weight'", "[6,8]", "[8,6]");
+}
+
 // ---- IDX --------------------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(idx_reader_accepts_raw_and_gzip) {
@@ -206,6 +347,31 @@ BOOST_AUTO_TEST_CASE(idx_reader_refuses_bad_files) {
   // a data folder without the files says where it looked and how to get them
   CHECK_THROWS_WITH(nn::load_mnist(dir.path.string(), nn::Split::Train), "train-images-idx3-ubyte", ".gz", "scripts/setup.sh");
   CHECK_THROWS_WITH(nn::load_dataset("cifar", dir.path.string(), nn::Split::Train), "unknown dataset 'cifar'");
+}
+
+// MNIST's layout from a file of distinct values: image n, row r, column c is byte (n + 28 r + c) mod 256, and lands
+// at [n, 28 r + c] as byte/255 (row-major: a transposed reader would put (c, r) there); labels as written.
+BOOST_AUTO_TEST_CASE(mnist_loader_puts_every_byte_where_it_belongs) {
+  TempDir dir;
+  fs::create_directories(dir.path / "mnist");
+  const std::size_t n = 3;
+  std::string images = idx_bytes({n, 28, 28}, 0), labels = idx_bytes({n}, 0, 0x08);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t r = 0; r < 28; ++r)
+      for (std::size_t c = 0; c < 28; ++c) images += static_cast<char>((i + 28 * r + c) % 256);
+    labels += static_cast<char>(9 - i);
+  }
+  write_bytes((dir.path / "mnist" / "t10k-images-idx3-ubyte").string(), images);
+  write_bytes((dir.path / "mnist" / "t10k-labels-idx1-ubyte").string(), labels);
+  const nn::Dataset d = nn::load_mnist(dir.path.string(), nn::Split::Test);
+  BOOST_TEST_REQUIRE(d.images.shape() == (ad::Shape{n, 784}), boost::test_tools::per_element());
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t r = 0; r < 28; ++r)
+      for (std::size_t c = 0; c < 28; ++c)
+        wrong += d.images.value()(i, 28 * r + c) != static_cast<float>((i + 28 * r + c) % 256) / 255.0f;
+  BOOST_TEST(wrong == 0u);
+  BOOST_TEST(d.labels == (std::vector<std::size_t>{9, 8, 7}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(real_mnist_and_fashion) {

@@ -248,6 +248,9 @@ BOOST_AUTO_TEST_CASE(losses_by_hand) {
   // KL(N(μ, σ²) ‖ N(0,1)) = ½(σ² + μ² − 1 − ln σ²)
   const Tensor64 mu = Tensor64::from_vector({1.0, 0.0}, {1, 2}), logvar = Tensor64::from_vector({0.0, std::log(4.0)}, {1, 2});
   BOOST_TEST(std::abs(nn::kl_normal(mu, logvar).item() - (0.5 * 1.0 + 0.5 * (4.0 - 1.0 - std::log(4.0)))) < 1e-12);
+  // Mean is per sample: the sum over a batch of two identical rows, divided by 2 (not by the 4 elements)
+  const Tensor64 mu2 = ad::concat<double>({mu, mu}, 0), logvar2 = ad::concat<double>({logvar, logvar}, 0);
+  BOOST_TEST(std::abs(nn::kl_normal(mu2, logvar2, nn::Reduction::Mean).item() - nn::kl_normal(mu, logvar).item()) < 1e-12);
   // sparsity KL: mean activations (0.2, 0.5) against ρ = 0.1
   const Tensor64 h = Tensor64::from_vector({0.1, 0.4, 0.3, 0.6}, {2, 2});
   auto kl = [](double r, double q) { return r * std::log(r / q) + (1 - r) * std::log((1 - r) / (1 - q)); };
@@ -257,6 +260,37 @@ BOOST_AUTO_TEST_CASE(losses_by_hand) {
   CHECK_THROWS_WITH(nn::mse_loss(p, Tensor64::zeros({2, 1})), "mse_loss", "[1,2]", "[2,1]");
   CHECK_THROWS_WITH(nn::cross_entropy_loss(logits, {0, 5}), "cross_entropy_loss", "label 5");
   CHECK_THROWS_WITH(nn::kl_sparsity(h, 1.5), "kl_sparsity", "rho=1.5");
+}
+
+// BCE on probabilities as PyTorch computes it: each log term clamped at −100, and a gradient that reaches the
+// logits of saturated wrong outputs (σ then BCE in float32, where p(1 − p) is tiny but not zero).
+BOOST_AUTO_TEST_CASE(bce_keeps_the_gradient_of_saturated_wrong_outputs) {
+  // float64: p = 0 against target 1 costs 100 (the clamp), p = 1e-30 costs 69.08
+  const Tensor64 p = Tensor64::from_vector({0.0, 1e-30, 1.0}, {3}), x = Tensor64::from_vector({1.0, 1.0, 1.0}, {3});
+  BOOST_TEST(std::abs(nn::bce_loss(p, x, nn::Reduction::Sum).item() - (100.0 - std::log(1e-30) + 0.0)) < 1e-9);
+  Tensor64 pg = p.detach().set_requires_grad(true);
+  nn::bce_loss(pg, x, nn::Reduction::Sum).backward();
+  // (p − x)/max(p(1 − p), 1e-12): −1e12 at 0, −1e12 at 1e-30 (clamped), 0 at a correct 1
+  BOOST_TEST(std::abs(pg.grad().value()(0) / -1e12 - 1) < 1e-6);
+  BOOST_TEST(std::abs(pg.grad().value()(1) / -1e12 - 1) < 1e-6);
+  BOOST_TEST(pg.grad().value()(2) == 0.0);
+  // float32 through a sigmoid: logits −20, −17 with target 1 and 16 with target 0 are wrong and saturated;
+  // the gradient is g·(σ(z) − x) as from the logits, about ∓0.7 for an upstream 0.7 (the clamp at 1e-7 gave 0).
+  // From 17 up σ(z) rounds to 1 in float and no BCE on probabilities has a gradient (PyTorch's neither): that is
+  // why a model with a sigmoid output takes its BCE from the logits (ae::decoder_loss).
+  ad::Tensor z = ad::Tensor::from_vector({-20.0f, -17.0f, 16.0f, 2.0f}, {4}, true);
+  const ad::Tensor t = ad::Tensor::from_vector({1.0f, 1.0f, 0.0f, 1.0f}, {4});
+  const ad::Tensor loss = nn::bce_loss(ad::sigmoid(z), t, nn::Reduction::Sum);
+  ad::mul(loss, 0.7f).backward();
+  for (std::size_t i = 0; i < 4; ++i) {
+    const double s = 1 / (1 + std::exp(-static_cast<double>(z.value()(i)))), expected = 0.7 * (s - t.value()(i));
+    BOOST_TEST_CONTEXT("logit " << z.value()(i)) { BOOST_TEST(std::abs(z.grad().value()(i) - expected) < 1e-3 * std::abs(expected)); }
+  }
+  // the loss itself: −log σ(−20) ≈ 20, as bce_with_logits computes it
+  const ad::Tensor zl = ad::Tensor::from_vector({-20.0f}, {1}), one = ad::Tensor::ones({1});
+  BOOST_TEST(std::abs(nn::bce_loss(ad::sigmoid(zl), one).item() - nn::bce_with_logits_loss(zl, one).item()) < 1e-4);
+  CHECK_THROWS_WITH(nn::bce_loss(Tensor64::from_vector({1.5}, {1}), Tensor64::ones({1})), "binary_cross_entropy", "1.5",
+                    "outside [0, 1]");
 }
 
 BOOST_AUTO_TEST_CASE(gradcheck_losses) {

@@ -594,6 +594,22 @@ def state_dicts():
     new_case("state_dict_vae_small")
 
 
+def numpy_layouts():
+    """Arrays with distinct values in every layout numpy writes: the reader is checked against them byte for byte."""
+    np.savez(os.path.join(HERE, "numpy_layouts.npz"),
+             c_f8=np.arange(6, dtype="<f8").reshape(2, 3) + 0.5,
+             fortran_f4=np.asfortranarray(np.arange(24, dtype="<f4").reshape(2, 3, 4)),
+             transposed_f8=(np.arange(6, dtype="<f8").reshape(2, 3) * 1.5).T,  # what np.savez writes for a.T
+             big_f8=(np.arange(5) * -1.25).astype(">f8"),
+             big_i4=np.array([[1, -2], [300000, -7]], dtype=">i4"),
+             i8=np.array([-3, 5, 2 ** 40], dtype="<i8"),
+             i2=np.array([-32768, 32767], dtype="<i2"),
+             u1=np.array([0, 7, 255], dtype="u1"),
+             big_u2=np.array([1, 65535], dtype=">u2"),
+             b1=np.array([True, False, True]),
+             scalar_i8=np.array(12, dtype="<i8"))
+
+
 def main():
     ops()
     losses()
@@ -601,6 +617,7 @@ def main():
     optimizers()
     objectives()
     state_dicts()
+    numpy_layouts()
     assert sorted(ORDER) == sorted({k.split("/")[0] for k in G}), "every case stores arrays under its name"
     np.savez(os.path.join(HERE, "golden.npz"), **G)
     size = os.path.getsize(os.path.join(HERE, "golden.npz"))
