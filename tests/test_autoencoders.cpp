@@ -90,6 +90,26 @@ BOOST_AUTO_TEST_CASE(pca_by_hand) {
   CHECK_THROWS_WITH(pca.transform(pts, 3), "PCA::transform", "3 components");
 }
 
+// The spectrum with the unbiased covariance (N − 1), and principal angles between known subspaces.
+BOOST_AUTO_TEST_CASE(pca_spectrum_and_principal_angles_by_hand) {
+  // (±3, 0), (0, ±1): covariance diag(18, 2)/3
+  ae::PCA pca;
+  pca.fit(Tensor::from_vector({3, 0, -3, 0, 0, 1, 0, -1}, {4, 2}));
+  BOOST_TEST(std::abs(pca.explained_variance()[0] - 6.0) < 1e-6);
+  BOOST_TEST(std::abs(pca.explained_variance()[1] - 2.0 / 3.0) < 1e-6);
+  BOOST_TEST(std::abs(pca.explained_variance_ratio(1) - 0.9) < 1e-6);
+  // span(e1, e2) against span(cos 30° e1 + sin 30° e3) and span(e2): 30° and 0°
+  const float c = std::cos(30.0f * 3.14159265f / 180), s = std::sin(30.0f * 3.14159265f / 180);
+  const Tensor a = Tensor::from_vector({1, 0, 0, 1, 0, 0}, {3, 2});
+  const auto tilted = ae::principal_angles_degrees(a, Tensor::from_vector({c, 0, s}, {3, 1}));
+  BOOST_TEST_REQUIRE(tilted.size() == 1u);
+  BOOST_TEST(std::abs(tilted[0] - 30.0) < 1e-3);
+  BOOST_TEST(std::abs(ae::principal_angles_degrees(a, Tensor::from_vector({0, 1, 0}, {3, 1}))[0]) < 1e-3);
+  const auto both = ae::principal_angles_degrees(a, Tensor::from_vector({0, c, 1, 0, 0, s}, {3, 2}));
+  BOOST_TEST(std::abs(both.front() - 0.0) < 1e-3);  // ascending: e1 is shared, then 30°
+  BOOST_TEST(std::abs(both.back() - 30.0) < 1e-3);
+}
+
 BOOST_AUTO_TEST_CASE(k_sparse_codes_have_exactly_k_nonzeros) {
   ad::Generator gen(3);
   ae::KSparseAutoencoder model({784, 200, 10, 3.0, 40, 4}, gen);

@@ -343,6 +343,19 @@ BOOST_AUTO_TEST_CASE(sgd_and_adam_steps_by_hand) {
   BOOST_TEST(adam.lr() == 0.0025);
 }
 
+// Warm-up then decay, by hand: warmup 4, total 20, final fraction 0.01.
+BOOST_AUTO_TEST_CASE(warmup_decay_schedule_by_hand) {
+  Tensor64 p = Tensor64::from_vector({1.0}, {1}, true);
+  nn::SGDT<double> sgd({{"p", p}}, 0.5);
+  nn::WarmupDecayLRT<double> schedule(sgd, 4, 20, 0.01);
+  BOOST_TEST(std::abs(sgd.lr() - 0.5 / 5) < 1e-15);  // step 0: (0 + 1)/(4 + 1) of the base
+  const std::vector<std::pair<std::size_t, double>> expected{
+      {3, 0.8}, {4, 1.0}, {9, 1.0}, {10, 1.0}, {15, 0.1}, {20, 0.01}, {30, 0.01}};  // 0.01^((s − 10)/10) after half
+  for (auto [step, factor] : expected) BOOST_TEST(std::abs(schedule.factor(step) - factor) < 1e-12);
+  for (int s = 0; s < 15; ++s) schedule.step();
+  BOOST_TEST(std::abs(sgd.lr() - 0.5 * 0.1) < 1e-12);
+}
+
 BOOST_AUTO_TEST_CASE(adam_minimises_a_quadratic) {
   ad::Generator gen(8);
   Tensor64 w = ad::randn<double>({10}, gen).set_requires_grad(true);

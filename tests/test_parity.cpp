@@ -504,8 +504,11 @@ BOOST_AUTO_TEST_CASE(autoencoder_objectives_match_pytorch) {
 
 // A PyTorch state_dict saved with numpy (torch_reference.py's models) loads into the C++ model through a name map
 // and gives PyTorch's outputs; saved back with the same map, it has the state_dict's names, shapes and values.
+// The other way: C++ models of their own are saved with the map, with their outputs, into PARITY_OUT, where
+// tests/parity/check_torch_load.py (CTest's parity_torch_load, where python3-torch is installed) loads them into
+// the PyTorch models with strict=True and compares the outputs.
 BOOST_AUTO_TEST_CASE(pytorch_state_dicts_load_and_save_back) {
-  const auto tmp = std::filesystem::temp_directory_path() / ("ae_parity_" + std::to_string(::getpid()));
+  const std::filesystem::path tmp = PARITY_OUT;
   std::filesystem::create_directories(tmp);
   auto round_trip = [&](ae::AutoencoderModel& model, const std::string& file, const nn::NameMap& names,
                         const std::string& name) {
@@ -524,17 +527,35 @@ BOOST_AUTO_TEST_CASE(pytorch_state_dicts_load_and_save_back) {
       check_close(name + " saved " + ours[i].first, ours[i].second, theirs[i].second, 0.0);
     }
   };
+  const nn::NameMap conv_names{{"enc.", "encoder."}, {"dec.", "decoder."}};
+  const nn::NameMap vae_names{{"fc1.", "encoder.0."}, {"fc21.", "mu."}, {"fc22.", "logvar."}, {"fc3.", "decoder.0."},
+                              {"fc4.", "decoder.2."}};
   ad::Generator gen(4);
   ae::ConvAutoencoder conv(ae::ConvConfig{}, gen);  // the reference ConvAE, layer for layer
-  round_trip(conv, "torch_conv_ae.npz", {{"enc.", "encoder."}, {"dec.", "decoder."}}, "state_dict_conv_ae");
+  round_trip(conv, "torch_conv_ae.npz", conv_names, "state_dict_conv_ae");
   ae::VAEConfig c;
   c.hidden = {16};
   c.latent = 4;
   ae::VariationalAutoencoder vae(c, std::make_shared<ad::Generator>(5));
-  round_trip(vae, "torch_vae_small.npz",
-             {{"fc1.", "encoder.0."}, {"fc21.", "mu."}, {"fc22.", "logvar."}, {"fc3.", "decoder.0."}, {"fc4.", "decoder.2."}},
-             "state_dict_vae_small");
-  std::filesystem::remove_all(tmp);
+  round_trip(vae, "torch_vae_small.npz", vae_names, "state_dict_vae_small");
+
+  // C++ models of their own, for PyTorch to load: one training batch moves BatchNorm's statistics first
+  auto export_for_torch = [&](ae::AutoencoderModel& model, const std::string& stem, const nn::NameMap& names) {
+    ad::Generator data(6);
+    model.train();
+    model.loss(ad::rand_uniform<float>({8, 784}, data));
+    model.eval();
+    ad::NoGradGuard no_grad;
+    const ad::Tensor x = ad::rand_uniform<float>({3, 784}, data);
+    nn::save(model, (tmp / (stem + ".npz")).string(), names);
+    nn::save_npz<float>((tmp / (stem + "_io.npz")).string(), {{"in", x}, {"out", model.reconstruct(x)}});
+    BOOST_TEST(std::filesystem::exists(tmp / (stem + ".npz")));
+  };
+  ad::Generator own(7);
+  ae::ConvAutoencoder cpp_conv(ae::ConvConfig{}, own);
+  export_for_torch(cpp_conv, "cpp_conv_ae", conv_names);
+  ae::VariationalAutoencoder cpp_vae(c, std::make_shared<ad::Generator>(8));
+  export_for_torch(cpp_vae, "cpp_vae_small", vae_names);
 }
 
 // Every case PyTorch computed was checked here, and nothing here lacks PyTorch's values.
