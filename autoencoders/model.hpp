@@ -39,6 +39,7 @@ Tensor reconstruction_loss(const Tensor& reconstruction, const Tensor& x, Recons
 // saturated wrong pixel keeps its gradient, which σ followed by BCE loses in float once |logit| ≳ 17.
 Tensor decoder_loss(nn::Sequential& decoder, const Tensor& h, const Tensor& x, Reconstruction kind);
 
+// LeakyReLU has slope 0.2, as in the slides' convolutional autoencoder (001 "Deep Convolutional Autoencoder").
 enum class Activation { Identity, ReLU, LeakyReLU, Sigmoid, Tanh, Softplus };
 std::shared_ptr<nn::Module> make_activation(Activation a);
 Activation parse_activation(const std::string& name);  // "relu", "sigmoid", ... (throws on an unknown name)

@@ -117,6 +117,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ae_mutants_")
     src = os.path.join(tmp, "src")
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns("build*", "data", "out", ".git"))
+    shared = os.path.join(os.path.dirname(ROOT), "shared")  # ../shared beside the copy too (the PyTorch reference)
+    if os.path.isdir(shared):
+        os.symlink(shared, os.path.join(tmp, "shared"))
     env = dict(os.environ, AE_DATA_DIR=os.path.join(ROOT, "data"))
     build = os.path.join(src, "build")
     print(f"configuring and building a copy in {src} ...", flush=True)
@@ -145,8 +148,11 @@ def main():
             failed = [l.split("-", 1)[1].split("(")[0].strip() for l in t.stdout.splitlines()
                       if "(Failed)" in l or "(Subprocess aborted)" in l or "(SEGFAULT)" in l]
             if failed:
-                detail = run([os.path.join(build, "tests", failed[0]), "--log_level=error"], src, env).stdout
-                first = next((l for l in detail.splitlines() if "error" in l), "")
+                first = ""
+                exe = next((os.path.join(build, "tests", f) for f in failed if os.path.exists(os.path.join(build, "tests", f))), None)
+                if exe:
+                    detail = run([exe, "--log_level=error"], src, env).stdout
+                    first = next((l for l in detail.splitlines() if "error" in l), "")
                 print(f"{name}: caught by {', '.join(failed)} ({time.time() - t0:.0f} s)\n    {first.strip()[:300]}", flush=True)
             else:
                 print(f"{name}: SURVIVED, every test passed ({time.time() - t0:.0f} s)", flush=True)

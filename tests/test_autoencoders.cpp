@@ -502,6 +502,22 @@ BOOST_AUTO_TEST_CASE(accessors_the_lessons_draw_from) {
   BOOST_TEST((ad::max(samples).item() <= 1.0f && -ad::max(ad::neg(samples)).item() >= 0.0f));
 }
 
+// The test −ELBO is the β = 1 bound whatever β trains with; LeakyReLU activations have the slides' slope 0.2.
+BOOST_AUTO_TEST_CASE(negative_elbo_ignores_beta_and_leaky_relu_slope) {
+  auto elbo = [](double beta) {
+    ae::VAEConfig c;
+    c.hidden = {32};
+    c.latent = 4;
+    c.beta = beta;
+    ae::VariationalAutoencoder vae(c, std::make_shared<ad::Generator>(60));  // same seed: same weights and noise
+    return vae.negative_elbo(ad::slice(mnist_test().images, 0, 0, 200), 100);
+  };
+  BOOST_TEST(elbo(4.0) == elbo(1.0));
+  const auto act = ae::make_activation(ae::Activation::LeakyReLU);
+  BOOST_TEST_REQUIRE(dynamic_cast<nn::LeakyReLU*>(act.get()) != nullptr);
+  BOOST_TEST(dynamic_cast<nn::LeakyReLU*>(act.get())->slope == 0.2);
+}
+
 BOOST_AUTO_TEST_CASE(fit_stops_on_a_non_finite_loss) {
   ad::Generator gen(38);
   ae::Autoencoder model({{784, 16}, ae::Activation::Identity, ae::Activation::Identity, ae::Activation::Identity}, gen);

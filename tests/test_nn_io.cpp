@@ -423,6 +423,7 @@ BOOST_AUTO_TEST_CASE(dataloader_covers_every_sample_once_and_is_seeded) {
       }
     }
     BOOST_TEST(batches == 11u);
+    BOOST_TEST(!std::is_sorted(seen.begin(), seen.end()));  // shuffled in every epoch, not only the first
     epochs.push_back(seen);
     std::sort(seen.begin(), seen.end());
     for (std::size_t i = 0; i < 103; ++i) BOOST_TEST(seen[i] == i);  // every sample exactly once

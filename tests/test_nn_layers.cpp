@@ -226,6 +226,10 @@ BOOST_AUTO_TEST_CASE(initializers_have_the_right_spread) {
   nn::Linear lin(100, 10, gen);
   BOOST_TEST(ad::max(ad::abs(lin.weight)).item() <= 0.1);
   BOOST_TEST(ad::max(ad::abs(lin.weight)).item() > 0.09);
+  // ConvTranspose2d: PyTorch takes fan_in from weight.size(1)·k·k = out_channels·k·k: U(±1/√(16·9)) = ±1/12
+  nn::ConvTranspose2d convt(32, 16, 3, gen);
+  BOOST_TEST(ad::max(ad::abs(convt.weight)).item() <= 1.0 / 12);
+  BOOST_TEST(ad::max(ad::abs(convt.weight)).item() > 0.95 / 12);
   // same seed, same weights
   ad::Generator g1(7), g2(7);
   BOOST_TEST(max_abs_diff(ad::cast<double>(nn::Linear(30, 20, g1).weight), ad::cast<double>(nn::Linear(30, 20, g2).weight)) == 0.0);
