@@ -51,26 +51,25 @@ ad::TensorT<T> jacobian_penalty(const std::function<ad::TensorT<T>(const ad::Ten
   return ad::mul(total, T(1) / static_cast<T>(n * projections));
 }
 
-ContractiveAutoencoder::ContractiveAutoencoder(ContractiveConfig config, std::shared_ptr<ad::Generator> gen)
-    : Autoencoder(config.architecture, *gen), contractive_(std::move(config)), gen_(std::move(gen)) {
-  if (contractive_.mode == JacobianMode::ClosedForm &&
-      (config_.sizes.size() != 2 || config_.code != Activation::Sigmoid))
+ContractiveAutoencoder::ContractiveAutoencoder(AutoencoderOptions architecture, ContractiveOptions contractive,
+                                               ad::Generator& gen)
+    : Autoencoder(std::move(architecture), gen), contractive_(std::move(contractive)) {
+  if (contractive_.mode() == JacobianMode::ClosedForm &&
+      (options_.sizes().size() != 2 || options_.code() != Activation::Sigmoid))
     throw ad::Error("ContractiveAutoencoder: the closed form needs a one-layer sigmoid encoder; use the exact or hutchinson mode");
 }
 
 Tensor ContractiveAutoencoder::jacobian_norm_sq(const Tensor& x, JacobianMode mode) {
   if (mode == JacobianMode::ClosedForm) {
-    if (config_.sizes.size() != 2 || config_.code != Activation::Sigmoid)
+    if (options_.sizes().size() != 2 || options_.code() != Activation::Sigmoid)
       throw ad::Error("ContractiveAutoencoder: the closed form needs a one-layer sigmoid encoder");
     return contractive_penalty_closed_form(x, encoder_linear[0]->weight, encoder_linear[0]->bias);
   }
-  return jacobian_penalty<float>([this](const Tensor& in) { return encode(in); }, x, mode, contractive_.projections, gen_.get());
+  return jacobian_penalty<float>([this](const Tensor& in) { return encode(in); }, x, mode, contractive_.projections(), &noise_);
 }
 
-Loss ContractiveAutoencoder::loss(const Tensor& x) {
-  const Tensor reconstruction = decoder_loss(*decoder, encode(x), x, config_.loss);
-  const Tensor penalty = ad::mul(jacobian_norm_sq(x, contractive_.mode), static_cast<float>(contractive_.lambda));
-  return {ad::add(reconstruction, penalty), {{"reconstruction", reconstruction.item()}, {"contractive", penalty.item()}}};
+void ContractiveAutoencoder::add_penalties(Loss& loss, const Tensor& input, const Tensor&) {
+  loss.add("contractive", ad::mul(jacobian_norm_sq(input, contractive_.mode()), static_cast<float>(contractive_.lambda())));
 }
 
 #define AE_CONTRACTIVE(T)                                                                                             \

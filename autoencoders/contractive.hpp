@@ -5,6 +5,10 @@
 //   ClosedForm  one-layer sigmoid encoder h = σ(W x + b):  Σ_i (h_i(1 − h_i))² Σ_j W_ij²   (Rifai et al. 2011)
 //   Exact       any encoder: one vector-Jacobian product per code unit, e_iᵀ J, by double backward
 //   Hutchinson  any encoder: E_v ‖vᵀ J‖² = ‖J‖²_F with v ~ N(0, I), averaged over R projections
+// Departures from the slide:
+//   - the slide writes λ Σ_i ‖J_x h_i‖ without a square; the code uses the squared Frobenius norm, as Rifai et al.
+//     (2011) do: smooth at J = 0, a closed form for a sigmoid layer, and an exact value by double backward.
+//   - the penalty is averaged over the batch, like the reconstruction term.
 #pragma once
 
 #include <functional>
@@ -29,24 +33,24 @@ ad::TensorT<T> jacobian_penalty(const std::function<ad::TensorT<T>(const ad::Ten
                                 const ad::TensorT<T>& x, JacobianMode mode, std::size_t projections = 1,
                                 ad::Generator* gen = nullptr);
 
-struct ContractiveConfig {
-  AutoencoderConfig architecture{{784, 256}};  // ClosedForm needs {input, code} with a sigmoid code
-  double lambda = 0.1;
-  JacobianMode mode = JacobianMode::ClosedForm;
-  std::size_t projections = 4;  // for Hutchinson
+struct ContractiveOptions {
+  AE_ARG(double, lambda) = 0.1;
+  AE_ARG(JacobianMode, mode) = JacobianMode::ClosedForm;  // ClosedForm needs sizes {input, code} and a sigmoid code
+  AE_ARG(std::size_t, projections) = 4;                   // for Hutchinson
 };
 
 class ContractiveAutoencoder : public Autoencoder {
  public:
-  ContractiveAutoencoder(ContractiveConfig config, std::shared_ptr<ad::Generator> gen);
-  Loss loss(const Tensor& x) override;  // L(x, x') + λ ‖J_f(x)‖²_F
+  ContractiveAutoencoder(AutoencoderOptions architecture, ContractiveOptions contractive, ad::Generator& gen);
   std::string type_name() const override { return "ContractiveAutoencoder"; }
   Tensor jacobian_norm_sq(const Tensor& x, JacobianMode mode);  // (1/N) Σ_n ‖J_f(x_n)‖²_F, any mode
-  const ContractiveConfig& contractive_config() const { return contractive_; }
+  const ContractiveOptions& contractive() const { return contractive_; }
+
+ protected:
+  void add_penalties(Loss& loss, const Tensor& input, const Tensor& h) override;  // + "contractive": λ ‖J_f(x)‖²_F
 
  private:
-  ContractiveConfig contractive_;
-  std::shared_ptr<ad::Generator> gen_;
+  ContractiveOptions contractive_;
 };
 
 }  // namespace ae

@@ -4,6 +4,33 @@
 
 namespace ae {
 
+double Terms::operator[](const std::string& name) const {
+  std::string known;
+  for (auto& [n, v] : values) {
+    if (n == name) return v;
+    known += (known.empty() ? "" : ", ") + n;
+  }
+  throw ad::Error("no term '" + name + "' (the terms are: " + known + ")");
+}
+
+double Terms::loss() const {
+  if (values.empty()) throw ad::Error("Terms::loss: no terms");
+  return values.front().second;
+}
+
+bool Terms::has(const std::string& name) const {
+  for (auto& [n, v] : values)
+    if (n == name) return true;
+  return false;
+}
+
+Loss& Loss::add(const std::string& name, const Tensor& term, double weight) {
+  const Tensor weighted = weight == 1.0 ? term : ad::mul(term, static_cast<float>(weight));
+  total = total.defined() ? ad::add(total, weighted) : weighted;
+  terms.values.emplace_back(name, term.item());
+  return *this;
+}
+
 Tensor reconstruction_loss(const Tensor& reconstruction, const Tensor& x, Reconstruction kind) {
   return kind == Reconstruction::MSE ? nn::mse_loss(reconstruction, x) : nn::bce_loss(reconstruction, x);
 }

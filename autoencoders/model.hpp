@@ -1,22 +1,36 @@
 // What every autoencoder variant is: an encoder f, a decoder g, and a training objective on a batch.
 //   h = f(x),  x' = g(h),  minimise L(x, x') + R   (slides 004 "AUTOENCODER BÁSICO"; 001 "E(x, x̂) + regularization")
-// A new variant is one new file: derive from AutoencoderModel, write encode, decode and loss.
+// The objective is a sum of named terms: the reconstruction L, then the variant's penalties R (Loss::add).
+// A new variant is one new file: derive from AutoencoderModel (or from Autoencoder, and add penalty terms).
 #pragma once
 
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "nn/arg.hpp"
 #include "nn/layers.hpp"
 
 namespace ae {
 
 using ad::Tensor;
 
-// One batch's objective: the total to minimise, and its named terms (for logs and curves).
+// Named numbers, in the order they were added ("loss" first where there is a total): a batch's terms, an
+// epoch's means, a data set's evaluation.
+struct Terms {
+  std::vector<std::pair<std::string, double>> values;
+  double operator[](const std::string& name) const;  // throws naming the terms there are
+  double loss() const;                                // the first value (the total)
+  bool has(const std::string& name) const;
+};
+
+// One batch's objective: the total to minimise, built term by term.
+//   Loss l;  l.add("reconstruction", L);  l.add("kl", KL, β);   →  l.total = L + β KL; terms L and KL by name
 struct Loss {
   Tensor total;
-  std::vector<std::pair<std::string, double>> terms;  // e.g. {"reconstruction", 0.021}, {"penalty", 0.003}
+  Terms terms;
+  Loss& add(const std::string& name, const Tensor& term, double weight = 1.0);  // records the unweighted value
+  double term(const std::string& name) const { return terms[name]; }
 };
 
 class AutoencoderModel : public nn::Module {

@@ -3,6 +3,10 @@
 //   L1:  R = λ Σ_i |h_i|
 //   — slides 004 "SPARSE AUTOENCODERS"; 002 "Sparse autoencoders incorporate a sparsity constraint during training"
 // (k-sparse, the third option on the slide, is in k_sparse.hpp.)
+// Departures from the slide:
+//   - ρ'_j is the mean activation over the batch, not over the whole training set (the usual mini-batch
+//     estimate; Ng's notes compute it over all data with full-batch training).
+//   - λ Σ|h_i| is averaged over the samples of the batch, like the reconstruction term it is added to.
 #pragma once
 
 #include "autoencoders/autoencoder.hpp"
@@ -11,24 +15,26 @@ namespace ae {
 
 enum class SparsityPenalty { L1, KL };
 
-struct SparseConfig {
-  AutoencoderConfig architecture{{784, 196}};  // code activation sigmoid: the KL needs units in (0, 1)
-  SparsityPenalty penalty = SparsityPenalty::KL;
-  double lambda = 1e-3;  // L1 weight λ
-  double rho = 0.05;     // KL target activation ρ
-  double beta = 3.0;     // KL weight β
+struct SparsityOptions {
+  AE_ARG(SparsityPenalty, penalty) = SparsityPenalty::KL;
+  AE_ARG(double, lambda) = 1e-3;  // L1 weight λ
+  AE_ARG(double, rho) = 0.05;     // KL target activation ρ
+  AE_ARG(double, beta) = 3.0;     // KL weight β
 };
 
 class SparseAutoencoder : public Autoencoder {
  public:
-  SparseAutoencoder(SparseConfig config, ad::Generator& gen);
-  Loss loss(const Tensor& x) override;
+  // The KL penalty needs code units in (0, 1): the architecture's code activation must be a sigmoid.
+  SparseAutoencoder(AutoencoderOptions architecture, SparsityOptions sparsity, ad::Generator& gen);
   std::string type_name() const override { return "SparseAutoencoder"; }
   Tensor penalty(const Tensor& h) const;  // R(h), weighted
-  const SparseConfig& sparse_config() const { return sparse_; }
+  const SparsityOptions& sparsity() const { return sparsity_; }
+
+ protected:
+  void add_penalties(Loss& loss, const Tensor& input, const Tensor& h) override;  // + "sparsity": R(h)
 
  private:
-  SparseConfig sparse_;
+  SparsityOptions sparsity_;
 };
 
 }  // namespace ae

@@ -6,16 +6,16 @@
 
 namespace ae {
 
-StackedAutoencoder::StackedAutoencoder(StackedConfig config, std::shared_ptr<ad::Generator> gen)
-    : config_(std::move(config)), gen_(std::move(gen)) {
-  const auto& s = config_.sizes;
+StackedAutoencoder::StackedAutoencoder(StackedOptions options, ad::Generator& gen) : options_(std::move(options)) {
+  const auto& s = options_.sizes();
   if (s.size() < 2) throw ad::Error("StackedAutoencoder: sizes need at least {input, code}");
   for (std::size_t i = 0; i + 1 < s.size(); ++i) {
-    encoders_.push_back(register_module("encoder" + std::to_string(i), std::make_shared<nn::Linear>(s[i], s[i + 1], *gen_)));
-    decoders_.push_back(register_module("decoder" + std::to_string(i), std::make_shared<nn::Linear>(s[i + 1], s[i], *gen_)));
-    encoder_act_.push_back(make_activation(i + 2 == s.size() ? config_.code : config_.hidden));
-    decoder_act_.push_back(make_activation(i == 0 ? config_.output : config_.hidden));
+    encoders_.push_back(register_module("encoder" + std::to_string(i), std::make_shared<nn::Linear>(s[i], s[i + 1], gen)));
+    decoders_.push_back(register_module("decoder" + std::to_string(i), std::make_shared<nn::Linear>(s[i + 1], s[i], gen)));
+    encoder_act_.push_back(make_activation(i + 2 == s.size() ? options_.code() : options_.hidden()));
+    decoder_act_.push_back(make_activation(i == 0 ? options_.output() : options_.hidden()));
   }
+  noise_.seed(gen.next_u64());
 }
 
 Tensor StackedAutoencoder::apply_encoder(std::size_t i, const Tensor& h) { return (*encoder_act_[i])((*encoders_[i])(h)); }
@@ -37,19 +37,23 @@ Tensor StackedAutoencoder::decode(const Tensor& h) {
 }
 
 Loss StackedAutoencoder::loss(const Tensor& x) {
-  const Tensor l = nn::mse_loss(reconstruct(x), x);
-  return {l, {{"reconstruction", l.item()}}};
+  Loss l;
+  l.add("reconstruction", nn::mse_loss(reconstruct(x), x));
+  return l;
 }
 
 Loss StackedAutoencoder::layer_loss(std::size_t i, const Tensor& x) {
+  if (i >= depth()) throw ad::Error("StackedAutoencoder: no layer " + std::to_string(i));
   Tensor below;
   {
     ad::NoGradGuard frozen;  // "salida de un AE = entrada del siguiente": the lower layers only feed this one
     below = encode_to(x, i);
   }
-  const Tensor input = is_training() && config_.mask_noise > 0 ? corrupt(below, Corruption::Masking, config_.mask_noise, *gen_) : below;
-  const Tensor l = nn::mse_loss(apply_decoder(i, apply_encoder(i, input)), below);
-  return {l, {{"reconstruction", l.item()}}};
+  const bool noisy = is_training() && options_.mask_noise() > 0;
+  const Tensor input = noisy ? corrupt(below, Corruption::Masking, options_.mask_noise(), noise_) : below;
+  Loss l;
+  l.add("reconstruction", nn::mse_loss(apply_decoder(i, apply_encoder(i, input)), below));
+  return l;
 }
 
 nn::Named<float> StackedAutoencoder::layer_parameters(std::size_t i) const {
@@ -59,37 +63,33 @@ nn::Named<float> StackedAutoencoder::layer_parameters(std::size_t i) const {
   return p;
 }
 
-namespace {
-// Layer i of the stack seen as a shallow autoencoder, so the shared fit() can train it.
-class GreedyLayer : public AutoencoderModel {
- public:
-  GreedyLayer(StackedAutoencoder& stack, std::size_t i) : stack_(stack), i_(i) {}
-  Tensor encode(const Tensor& x) override { return stack_.encode_to(x, i_ + 1); }
-  Tensor decode(const Tensor&) override { throw ad::Error("GreedyLayer: decode is not used"); }
-  Loss loss(const Tensor& x) override { return stack_.layer_loss(i_, x); }
-  void train(bool on) override {
-    nn::Module::train(on);
-    stack_.train(on);
-  }
-  std::string type_name() const override { return "GreedyLayer"; }
-
- private:
-  StackedAutoencoder& stack_;
-  std::size_t i_;
-};
-}  // namespace
-
-std::vector<EpochStats> StackedAutoencoder::pretrain_layer(std::size_t i, nn::DataLoader& loader, std::size_t epochs,
-                                                           double lr, const Callbacks& callbacks) {
+std::vector<EpochStats> StackedAutoencoder::pretrain_layer(std::size_t i, nn::DataLoader& loader, const PhaseOptions& phase) {
   if (i >= depth()) throw ad::Error("StackedAutoencoder: no layer " + std::to_string(i));
-  GreedyLayer layer(*this, i);
-  nn::Adam adam(layer_parameters(i), lr);
-  return fit(layer, loader, adam, epochs, callbacks);
+  nn::Adam adam(layer_parameters(i), phase.lr());
+  return fit(*this, loader, adam, phase.epochs(), [this, i](const nn::Batch& b) { return layer_loss(i, b.x); },
+             phase.callbacks());
+}
+
+std::vector<std::vector<EpochStats>> StackedAutoencoder::pretrain(nn::DataLoader& loader, const PhaseOptions& phase) {
+  std::vector<std::vector<EpochStats>> layers;
+  for (std::size_t i = 0; i < depth(); ++i) layers.push_back(pretrain_layer(i, loader, phase));
+  return layers;
+}
+
+std::vector<EpochStats> StackedAutoencoder::fine_tune(nn::DataLoader& loader, const PhaseOptions& phase) {
+  nn::Adam adam(named_parameters(), phase.lr());
+  return fit(*this, loader, adam, phase.epochs(), phase.callbacks());
+}
+
+std::vector<EpochStats> StackedAutoencoder::backfit(Classifier& classifier, nn::DataLoader& loader, const PhaseOptions& phase) {
+  nn::Adam adam(classifier.named_parameters(), phase.lr());
+  return fit(classifier, loader, adam, phase.epochs(), [&classifier](const nn::Batch& b) { return classifier.loss(b); },
+             phase.callbacks());
 }
 
 std::string StackedAutoencoder::describe() const {
   std::ostringstream os;
-  for (std::size_t i = 0; i < config_.sizes.size(); ++i) os << (i ? "-" : "") << config_.sizes[i];
+  for (std::size_t i = 0; i < options_.sizes().size(); ++i) os << (i ? "-" : "") << options_.sizes()[i];
   return os.str();
 }
 
@@ -97,10 +97,19 @@ StackedAutoencoder::Classifier::Classifier(StackedAutoencoder& stack, std::size_
     : stack_(stack) {
   // The encoder's layers are registered here too, so this module's parameters are encoder + head.
   for (std::size_t i = 0; i < stack.depth(); ++i) register_module("encoder" + std::to_string(i), stack.encoders()[i]);
-  head = register_module("head", std::make_shared<nn::Linear>(stack.config_.sizes.back(), classes, gen));
+  head = register_module("head", std::make_shared<nn::Linear>(stack.options_.sizes().back(), classes, gen));
 }
 
 Tensor StackedAutoencoder::Classifier::forward(const Tensor& x) { return (*head)(stack_.encode(x)); }
+
+Loss StackedAutoencoder::Classifier::loss(const nn::Batch& batch) {
+  if (batch.labels.size() != batch.x.size(0))
+    throw ad::Error("StackedClassifier: the batch has " + std::to_string(batch.labels.size()) + " labels for " +
+                    std::to_string(batch.x.size(0)) + " images (give the DataLoader the labels)");
+  Loss l;
+  l.add("cross_entropy", nn::cross_entropy_loss((*this)(batch.x), batch.labels));
+  return l;
+}
 
 std::shared_ptr<StackedAutoencoder::Classifier> StackedAutoencoder::classifier(std::size_t classes, ad::Generator& gen) {
   return std::make_shared<Classifier>(*this, classes, gen);

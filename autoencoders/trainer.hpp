@@ -1,7 +1,9 @@
-// The training loop shared by every variant:
-//   for each epoch: for each batch: zero_grad, L = model.loss(x), L.backward(), optimizer.step()
-// with per-epoch callbacks (progress, metrics, checkpoints). It stops with a clear message when the loss is
-// not finite, instead of training on NaN.
+// The training loop shared by every model:
+//   for each epoch: for each batch: zero_grad, L = objective(batch), L.backward(), optimizer.step()
+// with callbacks after each batch and epoch (progress, metrics, schedules). An autoencoder's objective is its own
+// loss(x); any other objective (a classifier's cross-entropy on the batch's labels, one greedy layer's
+// reconstruction) trains through the same loop. It stops with a clear message when the loss is not finite,
+// instead of training on NaN.
 #pragma once
 
 #include <functional>
@@ -21,11 +23,11 @@ class NonFiniteLoss : public ad::Error {
 struct EpochStats {
   std::size_t epoch = 0;   // 1-based
   std::size_t epochs = 0;
-  std::vector<std::pair<std::string, double>> terms;  // mean over the epoch's batches; "loss" first
+  Terms terms;             // means over the epoch's samples: "loss" first, then the objective's terms
   double seconds = 0;
   double samples_per_second = 0;
-  double loss() const { return terms.empty() ? 0.0 : terms.front().second; }
-  double term(const std::string& name) const;  // throws if absent
+  double loss() const { return terms.loss(); }
+  double term(const std::string& name) const { return terms[name]; }
 };
 
 // Called after each batch (epoch, batch index, number of batches, batch loss) and after each epoch.
@@ -34,19 +36,27 @@ struct Callbacks {
   std::function<void(const EpochStats&)> on_epoch;
 };
 
-// Trains for `epochs` and returns the stats of each epoch.
+// One batch's objective: its images batch.x, and its labels batch.labels when it needs them.
+using Objective = std::function<Loss(const nn::Batch&)>;
+
+// Trains `model` (train mode) for `epochs` on `objective`, and returns the stats of each epoch.
+std::vector<EpochStats> fit(nn::Module& model, nn::DataLoader& loader, nn::Optimizer& optimizer, std::size_t epochs,
+                            const Objective& objective, const Callbacks& callbacks = {});
+// An autoencoder on its own objective, model.loss(batch.x).
 std::vector<EpochStats> fit(AutoencoderModel& model, nn::DataLoader& loader, nn::Optimizer& optimizer,
                             std::size_t epochs, const Callbacks& callbacks = {});
 
-// Mean loss terms over a data set, in eval mode and without a graph ("loss" first).
-std::vector<std::pair<std::string, double>> evaluate(AutoencoderModel& model, const Tensor& data,
-                                                     std::size_t batch_size = 1000);
+// Mean terms of the objective over a data set ("loss" first), in eval mode and without a graph.
+Terms evaluate(nn::Module& model, const Tensor& data, const std::vector<std::size_t>& labels, const Objective& objective,
+               std::size_t batch_size = 1000);
+Terms evaluate(AutoencoderModel& model, const Tensor& data, std::size_t batch_size = 1000);  // on model.loss
 
 // Runs `fn` on the rows of `data` in batches under no-grad (eval helpers, e.g. encode a whole test set)
 // and stacks the results along axis 0.
 Tensor map_batches(const Tensor& data, const std::function<Tensor(const Tensor&)>& fn, std::size_t batch_size = 1000);
 
-// Mean squared error per pixel between two [N, D] tensors.
-double mse(const Tensor& a, const Tensor& b);
+// A number, not a graph: the mean squared error per pixel between two data tensors of one shape, in double.
+// (nn::mse_loss is the differentiable loss.)
+double mean_squared_error(const Tensor& a, const Tensor& b);
 
 }  // namespace ae

@@ -6,27 +6,31 @@
 
 namespace ae {
 
-VariationalAutoencoder::VariationalAutoencoder(VAEConfig config, std::shared_ptr<ad::Generator> gen)
-    : config_(std::move(config)), gen_(std::move(gen)) {
-  if (config_.latent == 0) throw ad::Error("VariationalAutoencoder: latent size must be positive");
+VariationalAutoencoder::VariationalAutoencoder(VAEOptions options, ad::Generator& gen) : options_(std::move(options)) {
+  if (options_.latent() == 0) throw ad::Error("VariationalAutoencoder: latent size must be positive");
   encoder = register_module("encoder", std::make_shared<nn::Sequential>());
-  std::size_t prev = config_.input;
-  for (auto h : config_.hidden) {
-    encoder->push_back(std::make_shared<nn::Linear>(prev, h, *gen_));
+  std::size_t prev = options_.input();
+  for (auto h : options_.hidden()) {
+    encoder->push_back(std::make_shared<nn::Linear>(prev, h, gen));
     encoder->push_back(std::make_shared<nn::ReLU>());
     prev = h;
   }
-  mu_head = register_module("mu", std::make_shared<nn::Linear>(prev, config_.latent, *gen_));
-  logvar_head = register_module("logvar", std::make_shared<nn::Linear>(prev, config_.latent, *gen_));
+  mu_head = register_module("mu", std::make_shared<nn::Linear>(prev, options_.latent(), gen));
+  logvar_head = register_module("logvar", std::make_shared<nn::Linear>(prev, options_.latent(), gen));
   decoder = register_module("decoder", std::make_shared<nn::Sequential>());
-  prev = config_.latent;
-  for (auto it = config_.hidden.rbegin(); it != config_.hidden.rend(); ++it) {
-    decoder->push_back(std::make_shared<nn::Linear>(prev, *it, *gen_));
+  prev = options_.latent();
+  for (auto it = options_.hidden().rbegin(); it != options_.hidden().rend(); ++it) {
+    decoder->push_back(std::make_shared<nn::Linear>(prev, *it, gen));
     decoder->push_back(std::make_shared<nn::ReLU>());
     prev = *it;
   }
-  decoder->push_back(std::make_shared<nn::Linear>(prev, config_.input, *gen_));
+  decoder->push_back(std::make_shared<nn::Linear>(prev, options_.input(), gen));
+  noise_.seed(gen.next_u64());
 }
+
+Tensor VariationalAutoencoder::kl_to_prior(const Posterior& q) { return nn::kl_normal(q.mu, q.logvar, nn::Reduction::Sum); }
+
+Tensor VariationalAutoencoder::sample_prior(std::size_t n) { return ad::randn<float>({n, options_.latent()}, noise_); }
 
 VariationalAutoencoder::Posterior VariationalAutoencoder::posterior(const Tensor& x) {
   const Tensor h = (*encoder)(x);
@@ -34,7 +38,7 @@ VariationalAutoencoder::Posterior VariationalAutoencoder::posterior(const Tensor
 }
 
 Tensor VariationalAutoencoder::reparameterize(const Posterior& q) {
-  return reparameterize(q, ad::randn<float>(q.mu.shape(), *gen_));
+  return reparameterize(q, ad::randn<float>(q.mu.shape(), noise_));
 }
 
 Tensor VariationalAutoencoder::reparameterize(const Posterior& q, const Tensor& eps) {
@@ -49,7 +53,7 @@ Tensor VariationalAutoencoder::decode_logits(const Tensor& z) { return (*decoder
 
 Tensor VariationalAutoencoder::decode(const Tensor& z) {
   const Tensor out = decode_logits(z);
-  return config_.likelihood == Reconstruction::BCE ? ad::sigmoid(out) : out;
+  return options_.likelihood() == Reconstruction::BCE ? ad::sigmoid(out) : out;
 }
 
 Tensor VariationalAutoencoder::reconstruct(const Tensor& x) {
@@ -59,7 +63,7 @@ Tensor VariationalAutoencoder::reconstruct(const Tensor& x) {
 
 Loss VariationalAutoencoder::loss(const Tensor& x) {
   const Posterior q = posterior(x);
-  return loss(x, q, ad::randn<float>(q.mu.shape(), *gen_));  // sampled in eval too: the loss is the ELBO estimate
+  return loss(x, q, ad::randn<float>(q.mu.shape(), noise_));  // sampled in eval too: the loss is the ELBO estimate
 }
 
 Loss VariationalAutoencoder::loss(const Tensor& x, const Tensor& eps) { return loss(x, posterior(x), eps); }
@@ -67,24 +71,25 @@ Loss VariationalAutoencoder::loss(const Tensor& x, const Tensor& eps) { return l
 Loss VariationalAutoencoder::loss(const Tensor& x, const Posterior& q, const Tensor& eps) {
   const Tensor z = reparameterize(q, eps);
   const Tensor out = decode_logits(z);
-  const Tensor reconstruction = config_.likelihood == Reconstruction::BCE
+  const Tensor reconstruction = options_.likelihood() == Reconstruction::BCE
                                     ? nn::bce_with_logits_loss(out, x, nn::Reduction::Sum)  // −log p(x|z), Bernoulli
                                     : nn::mse_loss(out, x, nn::Reduction::Sum);
-  const Tensor kl = nn::kl_normal(q.mu, q.logvar, nn::Reduction::Sum);
   const float per_image = 1.0f / static_cast<float>(x.size(0));
-  const Tensor total = ad::mul(ad::add(reconstruction, ad::mul(kl, static_cast<float>(config_.beta))), per_image);
-  return {total, {{"reconstruction", reconstruction.item() * per_image}, {"kl", kl.item() * per_image}}};
+  Loss l;
+  l.add("reconstruction", ad::mul(reconstruction, per_image));
+  l.add("kl", ad::mul(kl_to_prior(q), per_image), options_.beta());  // + β D_KL(q(z|x) ‖ p(z)), recorded without β
+  return l;
 }
 
 Tensor VariationalAutoencoder::sample(std::size_t n) {
   ad::NoGradGuard no_grad;
-  return decode(ad::randn<float>({n, config_.latent}, *gen_));
+  return decode(sample_prior(n));
 }
 
 Tensor VariationalAutoencoder::interpolate(const Tensor& a, const Tensor& b, std::size_t steps) {
   ad::NoGradGuard no_grad;
   if (steps < 2) throw ad::Error("interpolate: needs at least 2 steps");
-  const Tensor za = encode(ad::reshape(a, {1, config_.input})), zb = encode(ad::reshape(b, {1, config_.input}));
+  const Tensor za = encode(ad::reshape(a, {1, options_.input()})), zb = encode(ad::reshape(b, {1, options_.input()}));
   std::vector<Tensor> path;
   for (std::size_t s = 0; s < steps; ++s) {
     const float t = static_cast<float>(s) / static_cast<float>(steps - 1);
@@ -97,24 +102,24 @@ double VariationalAutoencoder::negative_elbo(const Tensor& data, std::size_t bat
   const bool was_training = is_training();
   eval();
   ad::NoGradGuard no_grad;
-  const double saved_beta = config_.beta;
-  config_.beta = 1.0;
+  const double saved_beta = options_.beta();
+  options_.beta(1.0);
   double total = 0;
   for (std::size_t start = 0; start < data.size(0); start += batch_size) {
     const std::size_t end = std::min(data.size(0), start + batch_size);
     total += loss(ad::slice(data, 0, start, end)).total.item() * static_cast<double>(end - start);
   }
-  config_.beta = saved_beta;
+  options_.beta(saved_beta);
   train(was_training);
   return total / static_cast<double>(data.size(0));
 }
 
 std::string VariationalAutoencoder::describe() const {
   std::ostringstream os;
-  os << config_.input;
-  for (auto h : config_.hidden) os << "-" << h;
-  os << "-" << config_.latent << (config_.likelihood == Reconstruction::BCE ? ", Bernoulli" : ", Gaussian");
-  if (config_.beta != 1.0) os << ", beta=" << config_.beta;
+  os << options_.input();
+  for (auto h : options_.hidden()) os << "-" << h;
+  os << "-" << options_.latent() << (options_.likelihood() == Reconstruction::BCE ? ", Bernoulli" : ", Gaussian");
+  if (options_.beta() != 1.0) os << ", beta=" << options_.beta();
   return os.str();
 }
 

@@ -6,6 +6,9 @@
 //   pass it through the decoder"
 // Bernoulli decoder: reconstruction = Σ BCE(x, x') (in nats); Gaussian decoder: Σ (x − x')².
 // Reported per image: (Σ over the batch) / N, so the numbers read as nats per image.
+// The KL to the prior is kl_to_prior(q): a subclass with another prior replaces it (and sample_prior).
+// Departures from the slide: β weighs the KL (β-VAE; 1 is the slide's loss); the reconstruction is summed over
+// pixels and the whole objective averaged over the batch (the slide leaves the scale open; this is the ELBO).
 #pragma once
 
 #include <memory>
@@ -14,17 +17,17 @@
 
 namespace ae {
 
-struct VAEConfig {
-  std::size_t input = 784;
-  std::vector<std::size_t> hidden{400};
-  std::size_t latent = 20;
-  Reconstruction likelihood = Reconstruction::BCE;  // BCE: Bernoulli decoder; MSE: Gaussian decoder
-  double beta = 1.0;
+struct VAEOptions {
+  AE_ARG(std::size_t, input) = 784;
+  AE_ARG(std::vector<std::size_t>, hidden) = {400};
+  AE_ARG(std::size_t, latent) = 20;
+  AE_ARG(Reconstruction, likelihood) = Reconstruction::BCE;  // BCE: Bernoulli decoder; MSE: Gaussian decoder
+  AE_ARG(double, beta) = 1.0;
 };
 
 class VariationalAutoencoder : public AutoencoderModel {
  public:
-  VariationalAutoencoder(VAEConfig config, std::shared_ptr<ad::Generator> gen);
+  VariationalAutoencoder(VAEOptions options, ad::Generator& gen);
   struct Posterior {
     Tensor mu, logvar;  // [N, latent]
   };
@@ -37,6 +40,9 @@ class VariationalAutoencoder : public AutoencoderModel {
   Tensor reconstruct(const Tensor& x) override;           // decode(z) with z sampled in training, μ in eval
   Loss loss(const Tensor& x) override;                    // terms: reconstruction, kl (per image)
   Loss loss(const Tensor& x, const Tensor& eps);          // the same for a given ε [N, latent]
+  // D_KL(q(z|x) ‖ p(z)) summed over the batch: the closed form against N(0, I). Another prior overrides it.
+  virtual Tensor kl_to_prior(const Posterior& q);
+  virtual Tensor sample_prior(std::size_t n);             // z ~ p(z): N(0, I) here
   std::string type_name() const override { return "VariationalAutoencoder"; }
   std::string describe() const override;
 
@@ -44,15 +50,18 @@ class VariationalAutoencoder : public AutoencoderModel {
   Tensor interpolate(const Tensor& a, const Tensor& b, std::size_t steps);  // decode along μ(a) → μ(b)
   // Test negative ELBO in nats per image (one z sample per image, β = 1), like PyTorch's VAE example.
   double negative_elbo(const Tensor& data, std::size_t batch_size = 1000);
-  std::size_t latent() const { return config_.latent; }
+  std::size_t latent() const { return options_.latent(); }
+  const VAEOptions& options() const { return options_; }
 
   std::shared_ptr<nn::Sequential> encoder, decoder;
   std::shared_ptr<nn::Linear> mu_head, logvar_head;
 
  private:
   Loss loss(const Tensor& x, const Posterior& q, const Tensor& eps);
-  VAEConfig config_;
-  std::shared_ptr<ad::Generator> gen_;
+  VAEOptions options_;
+
+ protected:
+  ad::Generator noise_;  // ε and the prior's samples, seeded from the constructor's generator
 };
 
 }  // namespace ae

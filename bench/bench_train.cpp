@@ -42,8 +42,9 @@ class MLPAE : public ae::AutoencoderModel {
   ad::Tensor encode(const ad::Tensor& x) override { return (*enc)(x); }
   ad::Tensor decode(const ad::Tensor& h) override { return (*dec)(h); }
   ae::Loss loss(const ad::Tensor& x) override {
-    const ad::Tensor l = nn::mse_loss(reconstruct(x), x);
-    return {l, {}};
+    ae::Loss l;
+    l.add("reconstruction", nn::mse_loss(reconstruct(x), x));
+    return l;
   }
   std::string type_name() const override { return "MLPAE"; }
   std::shared_ptr<nn::Sequential> enc, dec;
@@ -87,13 +88,14 @@ int main(int argc, char** argv) {
     if (threads > 0) ad::set_num_threads(threads);
     const nn::Dataset train = nn::load_dataset(data, nn::default_data_dir(), nn::Split::Train);
     const nn::Dataset test = nn::load_dataset(data, nn::default_data_dir(), nn::Split::Test);
-    auto gen = std::make_shared<ad::Generator>(1);
+    ad::Generator gen(1);
     std::unique_ptr<ae::AutoencoderModel> model;
-    if (model_name == "mlp") model = std::make_unique<MLPAE>(*gen);
-    else if (model_name == "vae") model = std::make_unique<ae::VariationalAutoencoder>(ae::VAEConfig{784, {400}, 20}, gen);
-    else model = std::make_unique<ae::ConvAutoencoder>(ae::ConvConfig{}, *gen);
+    if (model_name == "mlp") model = std::make_unique<MLPAE>(gen);
+    else if (model_name == "vae")
+      model = std::make_unique<ae::VariationalAutoencoder>(ae::VAEOptions().input(784).hidden({400}).latent(20), gen);
+    else model = std::make_unique<ae::ConvAutoencoder>(ae::ConvOptions(), gen);  // the reference conv AE
     nn::Adam adam(model->named_parameters(), 1e-3);
-    nn::DataLoader loader(train.images, {}, batch, *gen);
+    nn::DataLoader loader(train.images, {}, batch, gen);
     std::vector<double> secs;
     ae::Callbacks cb;
     cb.on_epoch = [&](const ae::EpochStats& s) {
@@ -112,7 +114,7 @@ int main(int argc, char** argv) {
         std::snprintf(buf, sizeof buf, ", \"test_neg_elbo_nats_per_image\": %.3f",
                       static_cast<ae::VariationalAutoencoder&>(*model).negative_elbo(test.images));
       else
-        std::snprintf(buf, sizeof buf, ", \"test_mse_per_pixel\": %.5f", ae::evaluate(*model, test.images)[0].second);
+        std::snprintf(buf, sizeof buf, ", \"test_mse_per_pixel\": %.5f", ae::evaluate(*model, test.images).loss());
       metric = buf;
     }
     std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"batch\": %zu, \"epochs\": %zu, \"sec_per_epoch\": %.4f, "

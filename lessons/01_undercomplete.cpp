@@ -45,7 +45,11 @@ int main(int argc, char** argv) {
     for (std::size_t m : code_sizes) {
       ad::Generator gen(L.options().seed);
       // f linear, g sigmoid: the only nonlinearity is the decoder's squashing into [0, 1] pixels
-      ae::Autoencoder model({{784, m}, ae::Activation::ReLU, ae::Activation::Identity, ae::Activation::Sigmoid}, gen);
+      ae::Autoencoder model(ae::AutoencoderOptions()
+                                .sizes({784, m})
+                                .code(ae::Activation::Identity)
+                                .output(ae::Activation::Sigmoid),
+                            gen);
       ad::Generator order(L.options().seed + 1);
       nn::DataLoader loader(train.images, train.labels, L.options().batch, order);
       nn::Adam adam(model.named_parameters(), L.options().lr);
@@ -54,14 +58,14 @@ int main(int argc, char** argv) {
         extra.on_epoch = [&](const ae::EpochStats& s) {
           epochs_axis.push_back(static_cast<double>(s.epoch));
           train_curve.push_back(s.term("reconstruction"));
-          test_curve.push_back(ae::evaluate(model, test.images)[0].second);
+          test_curve.push_back(ae::evaluate(model, test.images).loss());
         };
       ae::fit(model, loader, adam, L.epochs(), L.progress("M=" + std::to_string(m), extra));
       model.eval();
       const Tensor rec = ae::map_batches(test.images, [&](const Tensor& x) { return model.reconstruct(x); });
       ms.push_back(static_cast<double>(m));
-      ae_mse.push_back(ae::mse(rec, test.images));
-      pca_mse.push_back(ae::mse(pca.reconstruct(test.images, m), test.images));
+      ae_mse.push_back(ae::mean_squared_error(rec, test.images));
+      pca_mse.push_back(ae::mean_squared_error(pca.reconstruct(test.images, m), test.images));
       L.say("  M=" + std::to_string(m) + ": test MSE autoencoder " + fmt(ae_mse.back()) + ", PCA " + fmt(pca_mse.back()));
       recon_by_m[m] = rows(rec, shown);
       if (m == focus) {

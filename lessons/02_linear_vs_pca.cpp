@@ -42,7 +42,11 @@ int main(int argc, char** argv) {
     const Tensor mean = pca.mean();
     const Tensor train_c = ad::sub(train.images, mean), test_c = ad::sub(test.images, mean);
     ad::Generator gen(L.options().seed);
-    ae::Autoencoder linear({{784, m}, ae::Activation::Identity, ae::Activation::Identity, ae::Activation::Identity}, gen);
+    ae::Autoencoder linear(ae::AutoencoderOptions()
+                               .sizes({784, m})
+                               .code(ae::Activation::Identity)
+                               .output(ae::Activation::Identity),
+                           gen);
     ad::Generator order(L.options().seed + 1);
     nn::DataLoader loader(train_c, train.labels, L.options().batch, order);
     // SGD with momentum follows the curvature of this near-quadratic problem; Adam's per-coordinate steps crawl
@@ -60,8 +64,8 @@ int main(int argc, char** argv) {
     linear.eval();
     const std::vector<double> angles = ae::principal_angles_degrees(linear.decoder_filters(), pca_basis);
     const Tensor ae_rec = ae::map_batches(test_c, [&](const Tensor& x) { return linear.reconstruct(x); });
-    const double ae_mse = ae::mse(ae_rec, test_c);
-    const double pca_mse = ae::mse(pca.reconstruct(test.images, m), test.images);
+    const double ae_mse = ae::mean_squared_error(ae_rec, test_c);
+    const double pca_mse = ae::mean_squared_error(pca.reconstruct(test.images, m), test.images);
     L.say("linear AE: largest principal angle " + fmt(angles.back()) + " deg; test MSE " + fmt(ae_mse) + " vs PCA " + fmt(pca_mse));
 
     const auto shown = first_of_each_class(test);
@@ -108,7 +112,12 @@ int main(int argc, char** argv) {
     pca2.fit(points);
     const Tensor pca_curve = pca2.reconstruct(points, 1);
     ad::Generator net_gen(L.options().seed + 3);
-    ae::Autoencoder curve_ae({{2, 32, 32, 1}, ae::Activation::Tanh, ae::Activation::Identity, ae::Activation::Identity}, net_gen);
+    ae::Autoencoder curve_ae(ae::AutoencoderOptions()
+                                 .sizes({2, 32, 32, 1})
+                                 .hidden(ae::Activation::Tanh)
+                                 .code(ae::Activation::Identity)
+                                 .output(ae::Activation::Identity),
+                             net_gen);
     ad::Generator curve_order(L.options().seed + 4);
     nn::DataLoader curve_loader(points, {}, n, curve_order);
     nn::Adam adam(curve_ae.named_parameters(), 1e-2);
@@ -118,7 +127,7 @@ int main(int argc, char** argv) {
     ae::fit(curve_ae, curve_loader, adam, steps, {[&](std::size_t, std::size_t, std::size_t, double) { curve_schedule.step(); }, nullptr});
     curve_ae.eval();
     const Tensor ae_curve = curve_ae.reconstruct(points);
-    const double curve_ae_mse = ae::mse(ae_curve, points), curve_pca_mse = ae::mse(pca_curve, points);
+    const double curve_ae_mse = ae::mean_squared_error(ae_curve, points), curve_pca_mse = ae::mean_squared_error(pca_curve, points);
     auto column = [](const Tensor& t, std::size_t c) {
       std::vector<double> v;
       for (std::size_t i = 0; i < t.size(0); ++i) v.push_back(t.value()(i, c));

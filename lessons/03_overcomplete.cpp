@@ -37,8 +37,11 @@ int main(int argc, char** argv) {
     std::vector<Trained> models;
     for (std::size_t code : {1024, 64}) {
       ad::Generator gen(L.options().seed);
-      auto model = std::make_unique<ae::Autoencoder>(
-          ae::AutoencoderConfig{{784, code}, ae::Activation::ReLU, ae::Activation::ReLU, ae::Activation::Identity}, gen);
+      auto model = std::make_unique<ae::Autoencoder>(ae::AutoencoderOptions()
+                                                         .sizes({784, code})
+                                                         .code(ae::Activation::ReLU)
+                                                         .output(ae::Activation::Identity),
+                                                     gen);
       ad::Generator order(L.options().seed + 1);
       nn::DataLoader loader(train.images, train.labels, L.options().batch, order);
       nn::Adam adam(model->named_parameters(), L.options().lr);
@@ -73,7 +76,7 @@ int main(int argc, char** argv) {
       grid.push_back({name, rows(x, shown)});
       for (auto& t : models) {
         const Tensor rec = ae::map_batches(x, [&](const Tensor& b) { return t.model->reconstruct(b); });
-        (t.name[0] == 'o' ? over_mse : under_mse).push_back(ae::mse(rec, x));
+        (t.name[0] == 'o' ? over_mse : under_mse).push_back(ae::mean_squared_error(rec, x));
         grid.push_back({t.name.substr(0, t.name.find(' ')) == "overcomplete" ? "  -> 1024" : "  -> 64", rows(rec, shown)});
       }
       L.say(name + ": MSE overcomplete " + fmt(over_mse.back()) + ", undercomplete " + fmt(under_mse.back()));

@@ -402,7 +402,7 @@ ae::Callbacks Lesson::progress(const std::string& what, ae::Callbacks extra) {
   cb.on_epoch = [=](const ae::EpochStats& s) {
     std::ostringstream os;
     os << "  " << what << " epoch " << s.epoch << "/" << s.epochs;
-    for (auto& [name, v] : s.terms) os << " " << name << " " << fmt(v, 5);
+    for (auto& [name, v] : s.terms.values) os << " " << name << " " << fmt(v, 5);
     os << " (" << fmt(s.seconds, 2) << " s, " << static_cast<long>(s.samples_per_second) << " samples/s)";
     if (tty) std::cout << "\r" << std::string(110, ' ') << "\r";
     std::cout << os.str() << std::endl;

@@ -39,7 +39,7 @@ double test_mse(ae::AutoencoderModel& m, const Tensor& x) {
   m.eval();
   const Tensor r = ae::map_batches(x, [&](const Tensor& b) { return m.reconstruct(b); });
   m.train();
-  return ae::mse(r, x);
+  return ae::mean_squared_error(r, x);
 }
 }  // namespace
 
@@ -53,7 +53,11 @@ BOOST_AUTO_TEST_CASE(linear_autoencoder_spans_the_pca_subspace) {
   pca.fit(x);
   x = ad::sub(x, pca.mean());
   ad::Generator gen(1);
-  ae::Autoencoder linear({{784, m}, ae::Activation::Identity, ae::Activation::Identity, ae::Activation::Identity}, gen);
+  ae::Autoencoder linear(ae::AutoencoderOptions()
+                             .sizes({784, m})
+                             .code(ae::Activation::Identity)
+                             .output(ae::Activation::Identity),
+                         gen);
   ad::Generator order(2);
   nn::DataLoader loader(x, {}, 100, order);
   nn::SGD sgd(linear.named_parameters(), 10.0, 0.9);
@@ -62,8 +66,8 @@ BOOST_AUTO_TEST_CASE(linear_autoencoder_spans_the_pca_subspace) {
   ae::fit(linear, loader, sgd, epochs, {[&](std::size_t, std::size_t, std::size_t, double) { schedule.step(); }, nullptr});
   // decoder columns W2 [784, m] against the top-m principal axes
   const auto angles = ae::principal_angles_degrees(linear.decoder_filters(), ad::transpose(pca.components(m)));
-  const double ae_mse = ae::mse(linear.reconstruct(x), x);
-  const double pca_mse = ae::mse(ad::add(pca.reconstruct(ad::add(x, pca.mean()), m), ad::neg(pca.mean())), x);
+  const double ae_mse = ae::mean_squared_error(linear.reconstruct(x), x);
+  const double pca_mse = ae::mean_squared_error(ad::add(pca.reconstruct(ad::add(x, pca.mean()), m), ad::neg(pca.mean())), x);
   BOOST_TEST_MESSAGE("linear AE M=" << m << ": largest principal angle " << angles.back() << " deg, MSE " << ae_mse
                                     << " vs PCA " << pca_mse);
   BOOST_TEST(angles.back() < 2.0);
@@ -86,7 +90,7 @@ BOOST_AUTO_TEST_CASE(pca_by_hand) {
   BOOST_TEST(std::abs(c.value()(0, 1) - 2 / std::sqrt(5.0f)) < 1e-5);
   BOOST_TEST(std::abs(pca.mean().value()(0) - 3.0f) < 1e-5);
   BOOST_TEST(pca.explained_variance_ratio(1) > 0.99);
-  BOOST_TEST(ae::mse(pca.reconstruct(pts, 2), pts) < 1e-10);
+  BOOST_TEST(ae::mean_squared_error(pca.reconstruct(pts, 2), pts) < 1e-10);
   CHECK_THROWS_WITH(pca.transform(pts, 3), "PCA::transform", "3 components");
 }
 
@@ -112,7 +116,8 @@ BOOST_AUTO_TEST_CASE(pca_spectrum_and_principal_angles_by_hand) {
 
 BOOST_AUTO_TEST_CASE(k_sparse_codes_have_exactly_k_nonzeros) {
   ad::Generator gen(3);
-  ae::KSparseAutoencoder model({784, 200, 10, 3.0, 40, 4}, gen);
+  ae::KSparseAutoencoder model(ae::KSparseOptions().input(784).hidden(200).k(10).alpha(3.0).k_start(40).schedule_epochs(4),
+                               gen);
   const Tensor x = ad::slice(mnist_train().images, 0, 0, 1000);
   auto count = [](const Tensor& h) {
     std::vector<std::size_t> per_row(h.size(0), 0);
@@ -139,14 +144,10 @@ BOOST_AUTO_TEST_CASE(k_sparse_codes_have_exactly_k_nonzeros) {
 BOOST_AUTO_TEST_CASE(kl_penalty_drives_mean_activation_to_rho) {
   const double rho = 0.05;
   ad::Generator gen(5);
-  ae::SparseConfig cfg;
-  cfg.architecture = {{784, 64}};
-  cfg.penalty = ae::SparsityPenalty::KL;
-  cfg.rho = rho;
-  cfg.beta = 3.0;
-  ae::SparseAutoencoder sparse(cfg, gen);
+  const auto architecture = ae::AutoencoderOptions().sizes({784, 64}).code(ae::Activation::Sigmoid);
+  ae::SparseAutoencoder sparse(architecture, ae::SparsityOptions().penalty(ae::SparsityPenalty::KL).rho(rho).beta(3.0), gen);
   ad::Generator gen2(5);
-  ae::Autoencoder plain({{784, 64}}, gen2);
+  ae::Autoencoder plain(architecture, gen2);
   train(sparse, mnist_train().images, 5, 3e-3, 6);
   train(plain, mnist_train().images, 5, 3e-3, 6);
   ad::NoGradGuard no_grad;
@@ -160,13 +161,10 @@ BOOST_AUTO_TEST_CASE(kl_penalty_drives_mean_activation_to_rho) {
 
 BOOST_AUTO_TEST_CASE(l1_penalty_lowers_activity) {
   ad::Generator gen(7);
-  ae::SparseConfig cfg;
-  cfg.architecture = {{784, 64}, ae::Activation::ReLU, ae::Activation::ReLU};
-  cfg.penalty = ae::SparsityPenalty::L1;
-  cfg.lambda = 1e-4;
-  ae::SparseAutoencoder sparse(cfg, gen);
+  const auto architecture = ae::AutoencoderOptions().sizes({784, 64}).code(ae::Activation::ReLU);
+  ae::SparseAutoencoder sparse(architecture, ae::SparsityOptions().penalty(ae::SparsityPenalty::L1).lambda(1e-4), gen);
   ad::Generator gen2(7);
-  ae::Autoencoder plain(cfg.architecture, gen2);
+  ae::Autoencoder plain(architecture, gen2);
   train(sparse, mnist_train().images, 3, 3e-3, 8);
   train(plain, mnist_train().images, 3, 3e-3, 8);
   ad::NoGradGuard no_grad;
@@ -181,10 +179,10 @@ BOOST_AUTO_TEST_CASE(l1_penalty_lowers_activity) {
 }
 
 BOOST_AUTO_TEST_CASE(denoising_beats_plain_on_noisy_inputs) {
-  auto g1 = std::make_shared<ad::Generator>(9);
-  ae::DenoisingAutoencoder dae({{{784, 128}}, ae::Corruption::Gaussian, 0.5}, g1);
-  ad::Generator g2(9);
-  ae::Autoencoder plain({{784, 128}}, g2);
+  ad::Generator g1(9), g2(9);
+  const auto architecture = ae::AutoencoderOptions().sizes({784, 128});
+  ae::DenoisingAutoencoder dae(architecture, ae::DenoisingOptions().corruption(ae::Corruption::Gaussian).level(0.5), g1);
+  ae::Autoencoder plain(architecture, g2);
   train(dae, mnist_train().images, 5, 2e-3, 10);
   train(plain, mnist_train().images, 5, 2e-3, 10);
   ad::Generator noise(11);
@@ -193,8 +191,8 @@ BOOST_AUTO_TEST_CASE(denoising_beats_plain_on_noisy_inputs) {
   dae.eval();
   plain.eval();
   ad::NoGradGuard no_grad;
-  const double dae_mse = ae::mse(dae.reconstruct(noisy), clean), plain_mse = ae::mse(plain.reconstruct(noisy), clean);
-  const double noisy_mse = ae::mse(noisy, clean);
+  const double dae_mse = ae::mean_squared_error(dae.reconstruct(noisy), clean), plain_mse = ae::mean_squared_error(plain.reconstruct(noisy), clean);
+  const double noisy_mse = ae::mean_squared_error(noisy, clean);
   BOOST_TEST_MESSAGE("MSE to the clean images: noisy input " << noisy_mse << ", plain AE " << plain_mse << ", DAE " << dae_mse);
   BOOST_TEST(dae_mse < 0.95 * plain_mse);
   BOOST_TEST(dae_mse < 0.5 * noisy_mse);
@@ -215,10 +213,11 @@ BOOST_AUTO_TEST_CASE(corruptions_do_what_they_say) {
   BOOST_TEST(std::abs(zeros / 1e4 - 0.3) < 0.02);
   BOOST_TEST(std::abs(salt / 1e4 - 0.1) < 0.015);
   BOOST_TEST(std::abs(pepper / 1e4 - 0.1) < 0.015);
-  BOOST_TEST(std::abs(std::sqrt(ae::mse(gauss, x)) - 0.1) < 0.005);
+  BOOST_TEST(std::abs(std::sqrt(ae::mean_squared_error(gauss, x)) - 0.1) < 0.005);
   // only in training
-  auto g = std::make_shared<ad::Generator>(13);
-  ae::DenoisingAutoencoder dae({{{784, 16}}, ae::Corruption::Masking, 0.5}, g);
+  ad::Generator g(13);
+  ae::DenoisingAutoencoder dae(ae::AutoencoderOptions().sizes({784, 16}),
+                               ae::DenoisingOptions().corruption(ae::Corruption::Masking).level(0.5), g);
   dae.eval();
   const double a = dae.loss(ad::slice(mnist_test().images, 0, 0, 10)).total.item();
   const double b = dae.loss(ad::slice(mnist_test().images, 0, 0, 10)).total.item();
@@ -283,11 +282,11 @@ BOOST_AUTO_TEST_CASE(gradcheck_penalty_terms) {
 }
 
 BOOST_AUTO_TEST_CASE(contractive_training_lowers_the_jacobian_norm) {
-  auto g1 = std::make_shared<ad::Generator>(23);
+  ad::Generator g1(23), g2(23);
+  const auto architecture = ae::AutoencoderOptions().sizes({784, 64}).code(ae::Activation::Sigmoid);
   // λ is relative to the per-pixel MSE (≈ Rifai et al.'s λ / 784 for a per-image squared error)
-  ae::ContractiveAutoencoder cae({{{784, 64}}, 1e-3, ae::JacobianMode::ClosedForm}, g1);
-  auto g2 = std::make_shared<ad::Generator>(23);
-  ae::ContractiveAutoencoder plain({{{784, 64}}, 0.0, ae::JacobianMode::ClosedForm}, g2);
+  ae::ContractiveAutoencoder cae(architecture, ae::ContractiveOptions().lambda(1e-3).mode(ae::JacobianMode::ClosedForm), g1);
+  ae::ContractiveAutoencoder plain(architecture, ae::ContractiveOptions().lambda(0.0), g2);
   train(cae, mnist_train().images, 4, 2e-3, 24);
   train(plain, mnist_train().images, 4, 2e-3, 24);
   const Tensor x = mnist_test().images;
@@ -303,13 +302,14 @@ BOOST_AUTO_TEST_CASE(contractive_training_lowers_the_jacobian_norm) {
   const double exact = cae.jacobian_norm_sq(few, ae::JacobianMode::Exact).item();
   const double closed = cae.jacobian_norm_sq(few, ae::JacobianMode::ClosedForm).item();
   BOOST_TEST(std::abs(exact - closed) < 1e-4 * closed);
-  CHECK_THROWS_WITH(ae::ContractiveAutoencoder({{{784, 64, 8}}, 0.1, ae::JacobianMode::ClosedForm}, g1), "closed form",
-                    "one-layer sigmoid");
+  CHECK_THROWS_WITH(ae::ContractiveAutoencoder(ae::AutoencoderOptions().sizes({784, 64, 8}),
+                                               ae::ContractiveOptions().mode(ae::JacobianMode::ClosedForm), g1),
+                    "closed form", "one-layer sigmoid");
 }
 
 BOOST_AUTO_TEST_CASE(greedy_training_changes_only_the_current_layer) {
-  auto gen = std::make_shared<ad::Generator>(25);
-  ae::StackedAutoencoder stack({{784, 64, 32, 8}}, gen);
+  ad::Generator gen(25);
+  ae::StackedAutoencoder stack(ae::StackedOptions().sizes({784, 64, 32, 8}), gen);
   auto snapshot = [&] {
     std::vector<std::vector<float>> s;
     for (auto& [n, p] : stack.named_parameters()) s.emplace_back(p.data(), p.data() + p.numel());
@@ -321,7 +321,7 @@ BOOST_AUTO_TEST_CASE(greedy_training_changes_only_the_current_layer) {
   std::vector<double> layer_losses;
   for (std::size_t layer = 0; layer < stack.depth(); ++layer) {
     const auto before = snapshot();
-    const auto hist = stack.pretrain_layer(layer, loader, 2, 1e-3);
+    const auto hist = stack.pretrain_layer(layer, loader, ae::PhaseOptions().epochs(2).lr(1e-3));
     const auto after = snapshot();
     for (std::size_t i = 0; i < names.size(); ++i) {
       const bool own = names[i].first.find("coder" + std::to_string(layer) + ".") != std::string::npos;
@@ -332,7 +332,9 @@ BOOST_AUTO_TEST_CASE(greedy_training_changes_only_the_current_layer) {
   }
   // fine-tuning the unrolled stack end to end lowers the reconstruction error further
   const double before_ft = test_mse(stack, mnist_test().images);
-  train(stack, mnist_train().images, 2, 1e-3, 27);
+  ad::Generator ft_order(27);
+  nn::DataLoader ft_loader(mnist_train().images, {}, 64, ft_order);
+  stack.fine_tune(ft_loader, ae::PhaseOptions().epochs(2).lr(1e-3));
   const double after_ft = test_mse(stack, mnist_test().images);
   BOOST_TEST_MESSAGE("greedy layer losses " << layer_losses[0] << ", " << layer_losses[1] << ", " << layer_losses[2]
                                             << "; deep AE test MSE before fine-tuning " << before_ft << ", after " << after_ft);
@@ -343,6 +345,53 @@ BOOST_AUTO_TEST_CASE(greedy_training_changes_only_the_current_layer) {
   BOOST_TEST(clf->named_parameters().size() == 2 * stack.depth() + 2);
   BOOST_TEST(clf->named_parameters()[0].second.node() == stack.encoders()[0]->weight.node());
   BOOST_TEST((*clf)(ad::slice(mnist_test().images, 0, 0, 5)).shape() == (ad::Shape{5, 10}));
+}
+
+// Backfitting: the softmax head trained alone with the shared fit() (the encoder stays as pretrained), then the
+// whole encoder with it on the labels; the encoder's weights change only in the second phase.
+BOOST_AUTO_TEST_CASE(backfitting_trains_the_head_then_the_encoder) {
+  ad::Generator gen(70);
+  ae::StackedAutoencoder stack(ae::StackedOptions().sizes({784, 64, 16}), gen);
+  const Tensor x = ad::slice(mnist_train().images, 0, 0, 2000);
+  const std::vector<std::size_t> y(mnist_train().labels.begin(), mnist_train().labels.begin() + 2000);
+  ad::Generator order(71);
+  nn::DataLoader unlabeled(x, {}, 100, order), labeled(x, y, 100, order);
+  stack.pretrain(unlabeled, ae::PhaseOptions().epochs(3).lr(1e-2));
+  auto clf = stack.classifier(10, gen);
+  const auto encoder_weights = [&] { return stack.encoders()[0]->weight.detach(); };
+  const Tensor pretrained = encoder_weights();
+  auto accuracy = [&] {
+    ad::NoGradGuard no_grad;
+    clf->eval();
+    const Tensor logits = (*clf)(mnist_test().images);
+    std::size_t right = 0;
+    for (std::size_t i = 0; i < logits.size(0); ++i) {
+      std::size_t best = 0;
+      for (std::size_t k = 1; k < 10; ++k) best = logits.value()(i, k) > logits.value()(i, best) ? k : best;
+      right += best == mnist_test().labels[i];
+    }
+    clf->train();
+    return static_cast<double>(right) / static_cast<double>(logits.size(0));
+  };
+  // 1. the head alone, through the same fit() loop with a supervised objective
+  nn::Adam head_only(clf->head->named_parameters(), 5e-2);
+  const auto head_stats = ae::fit(*clf, labeled, head_only, 5, [&](const nn::Batch& b) { return clf->loss(b); });
+  BOOST_TEST(ad::max(ad::abs(ad::sub(encoder_weights(), pretrained))).item() == 0.0f);  // encoder untouched
+  BOOST_TEST(head_stats.back().term("cross_entropy") < head_stats.front().term("cross_entropy"));
+  BOOST_TEST_MESSAGE("head cross-entropy " << head_stats.front().loss() << " -> " << head_stats.back().loss());
+  const double head_accuracy = accuracy();
+  // 2. backfitting: encoder and head together
+  const auto stats = stack.backfit(*clf, labeled, ae::PhaseOptions().epochs(3).lr(3e-3));
+  const double moved = ad::max(ad::abs(ad::sub(encoder_weights(), pretrained))).item();
+  const double backfit_accuracy = accuracy();
+  BOOST_TEST_MESSAGE("test accuracy: head only " << head_accuracy << ", after backfitting " << backfit_accuracy
+                                                 << "; largest change of an encoder weight " << moved);
+  BOOST_TEST(moved > 1e-3);
+  BOOST_TEST(stats.back().loss() < stats.front().loss());
+  // measured 0.46 with the head alone (chance is 0.1), then 0.69
+  BOOST_TEST(head_accuracy > 0.3);
+  BOOST_TEST(backfit_accuracy > head_accuracy + 0.15);
+  CHECK_THROWS_WITH(stack.backfit(*clf, unlabeled, ae::PhaseOptions()), "0 labels", "DataLoader");
 }
 
 BOOST_AUTO_TEST_CASE(vae_kl_matches_monte_carlo_and_loss_decreases) {
@@ -363,8 +412,8 @@ BOOST_AUTO_TEST_CASE(vae_kl_matches_monte_carlo_and_loss_decreases) {
   BOOST_TEST_MESSAGE("KL closed form " << closed << ", Monte Carlo " << mc);
   BOOST_TEST(std::abs(closed - mc) < 0.01);
 
-  auto g = std::make_shared<ad::Generator>(30);
-  ae::VariationalAutoencoder vae({784, {256}, 8}, g);
+  ad::Generator g(30);
+  ae::VariationalAutoencoder vae(ae::VAEOptions().hidden({256}).latent(8), g);
   const double before = vae.negative_elbo(mnist_test().images);
   const auto hist = train(vae, mnist_train().images, 4, 1e-3, 31, 128);
   const double after = vae.negative_elbo(mnist_test().images);
@@ -380,7 +429,7 @@ BOOST_AUTO_TEST_CASE(vae_kl_matches_monte_carlo_and_loss_decreases) {
 
 BOOST_AUTO_TEST_CASE(convolutional_shapes_round_trip_and_loss_decreases) {
   ad::Generator gen(32);
-  ae::ConvAutoencoder conv({}, gen);
+  ae::ConvAutoencoder conv(ae::ConvOptions(), gen);
   const Tensor x = ad::slice(mnist_train().images, 0, 0, 8);
   BOOST_TEST(conv.encode(x).shape() == (ad::Shape{8, 16}));
   BOOST_TEST(conv.reconstruct(x).shape() == (ad::Shape{8, 784}));
@@ -388,7 +437,7 @@ BOOST_AUTO_TEST_CASE(convolutional_shapes_round_trip_and_loss_decreases) {
   BOOST_TEST(conv.feature_maps(x, 2).shape() == (ad::Shape{8, 32, 7, 7}));
   // three blocks: 28 → 14 → 7 → 4 and back through output paddings 0, 0, 1
   ad::Generator gen3(33);
-  ae::ConvAutoencoder deep({28, {8, 8, 8}, 10}, gen3);
+  ae::ConvAutoencoder deep(ae::ConvOptions().image(28).channels({8, 8, 8}).code(10), gen3);
   BOOST_TEST(deep.reconstruct(x).shape() == (ad::Shape{8, 784}));
   const double before = test_mse(conv, mnist_test().images);
   const auto hist = train(conv, ad::slice(mnist_train().images, 0, 0, 2000), 2, 1e-3, 34);
@@ -405,8 +454,9 @@ BOOST_AUTO_TEST_CASE(overcomplete_copies_noise_undercomplete_does_not) {
   // keep the identity within reach of 1024 ≥ 784 units. The noise fills the central 20×20 pixels, where digits
   // live: MNIST's border pixels are always 0, so no model trained on it gets a gradient to copy them.
   ad::Generator g1(35), g2(35);
-  ae::Autoencoder over({{784, 1024}, ae::Activation::ReLU, ae::Activation::ReLU, ae::Activation::Identity}, g1);
-  ae::Autoencoder under({{784, 64}, ae::Activation::ReLU, ae::Activation::ReLU, ae::Activation::Identity}, g2);
+  const auto relu_code = ae::AutoencoderOptions().code(ae::Activation::ReLU).output(ae::Activation::Identity);
+  ae::Autoencoder over(ae::AutoencoderOptions(relu_code).sizes({784, 1024}), g1);
+  ae::Autoencoder under(ae::AutoencoderOptions(relu_code).sizes({784, 64}), g2);
   train(over, mnist_train().images, 5, 1e-3, 36);
   train(under, mnist_train().images, 5, 1e-3, 36);
   ad::Generator noise(37);
@@ -431,26 +481,19 @@ BOOST_AUTO_TEST_CASE(accessors_the_lessons_draw_from) {
   auto same = [](const Tensor& a, const Tensor& b) {
     return a.shape() == b.shape() && std::equal(a.data(), a.data() + a.numel(), b.data());
   };
-  ae::AutoencoderConfig c;
-  c.sizes = {12, 8, 5};
+  auto c = ae::AutoencoderOptions().sizes({12, 8, 5});
   ae::Autoencoder untied(c, gen);
   BOOST_TEST(untied.decoder_filters().shape() == (ad::Shape{12, 8}), boost::test_tools::per_element());
   BOOST_TEST(same(untied.decoder_filters(), untied.decoder_linear.back()->weight));  // W_out [input, hidden]
   BOOST_TEST(untied.encoder_filters().shape() == (ad::Shape{8, 12}), boost::test_tools::per_element());
   BOOST_TEST(same(untied.encoder_filters(), untied.encoder_linear.front()->weight));
-  c.tied = true;
-  ae::Autoencoder tied(c, gen);
+  ae::Autoencoder tied(c.tied(true), gen);
   const Tensor f = tied.decoder_filters(), w = tied.encoder_linear.front()->weight;  // W1 [8, 12]
   BOOST_TEST(f.shape() == (ad::Shape{12, 8}), boost::test_tools::per_element());
   for (std::size_t i = 0; i < 12; ++i)
     for (std::size_t j = 0; j < 8; ++j) BOOST_TEST(f.value()(i, j) == w.value()(j, i));
   // k-sparse: filters [input, hidden] (tied: W ᵀ); reconstruction from the k largest units, in eval mode too
-  ae::KSparseConfig kc;
-  kc.input = 12;
-  kc.hidden = 10;
-  kc.k = 3;
-  kc.alpha = 2.0;
-  ae::KSparseAutoencoder ks(kc, gen);
+  ae::KSparseAutoencoder ks(ae::KSparseOptions().input(12).hidden(10).k(3).alpha(2.0), gen);
   const Tensor kf = ks.decoder_filters();
   BOOST_TEST(kf.shape() == (ad::Shape{12, 10}), boost::test_tools::per_element());
   BOOST_TEST(kf.value()(3, 7) == ks.encoder_linear->weight.value()(7, 3));
@@ -469,7 +512,7 @@ BOOST_AUTO_TEST_CASE(accessors_the_lessons_draw_from) {
   ks.eval();
   BOOST_TEST(same(ks.reconstruct(xs), ks.decode(code)));  // α·k is for features, not for the reconstruction
   // conv: block 1's feature maps are the first conv + batch norm + leaky ReLU
-  ae::ConvAutoencoder conv(ae::ConvConfig{}, gen);
+  ae::ConvAutoencoder conv(ae::ConvOptions(), gen);
   conv.eval();
   const Tensor maps = conv.feature_maps(x, 1);
   BOOST_TEST(maps.shape() == (ad::Shape{20, 16, 14, 14}), boost::test_tools::per_element());
@@ -486,10 +529,8 @@ BOOST_AUTO_TEST_CASE(accessors_the_lessons_draw_from) {
   const Tensor mean = ad::mean(ad::slice(mnist_train().images, 0, 0, 500), {0});
   BOOST_TEST(ad::max(ad::abs(ad::sub(pca.mean(), mean))).item() < 1e-6);
   // VAE: the interpolation starts and ends at the decoded means; samples are images
-  ae::VAEConfig vc;
-  vc.hidden = {32};
-  vc.latent = 2;
-  ae::VariationalAutoencoder vae(vc, std::make_shared<ad::Generator>(51));
+  ad::Generator vae_gen(51);
+  ae::VariationalAutoencoder vae(ae::VAEOptions().hidden({32}).latent(2), vae_gen);
   vae.eval();
   const Tensor a = ad::slice(x, 0, 0, 1), b = ad::slice(x, 0, 1, 2);
   const Tensor path = vae.interpolate(ad::reshape(a, {784}), ad::reshape(b, {784}), 3);
@@ -505,11 +546,8 @@ BOOST_AUTO_TEST_CASE(accessors_the_lessons_draw_from) {
 // The test −ELBO is the β = 1 bound whatever β trains with; LeakyReLU activations have the slides' slope 0.2.
 BOOST_AUTO_TEST_CASE(negative_elbo_ignores_beta_and_leaky_relu_slope) {
   auto elbo = [](double beta) {
-    ae::VAEConfig c;
-    c.hidden = {32};
-    c.latent = 4;
-    c.beta = beta;
-    ae::VariationalAutoencoder vae(c, std::make_shared<ad::Generator>(60));  // same seed: same weights and noise
+    ad::Generator seed(60);  // same seed: same weights and noise
+    ae::VariationalAutoencoder vae(ae::VAEOptions().hidden({32}).latent(4).beta(beta), seed);
     return vae.negative_elbo(ad::slice(mnist_test().images, 0, 0, 200), 100);
   };
   BOOST_TEST(elbo(4.0) == elbo(1.0));
@@ -518,9 +556,116 @@ BOOST_AUTO_TEST_CASE(negative_elbo_ignores_beta_and_leaky_relu_slope) {
   BOOST_TEST(dynamic_cast<nn::LeakyReLU*>(act.get())->slope == 0.2);
 }
 
+// ---- extending the library: two variants the slides suggest, each a few lines on the extension points ----------
+
+namespace {
+// A sparse denoising autoencoder: the basic autoencoder with masking noise switched on, plus β Σ_j KL(ρ ‖ ρ'_j).
+class SparseDenoisingAutoencoder : public ae::Autoencoder {
+ public:
+  SparseDenoisingAutoencoder(double rho, double beta, ad::Generator& gen)
+      : Autoencoder(ae::AutoencoderOptions()
+                        .sizes({784, 64})
+                        .code(ae::Activation::Sigmoid)
+                        .corruption(ae::Corruption::Masking)
+                        .noise_level(0.3),
+                    gen),
+        rho_(rho), beta_(beta) {}
+
+ protected:
+  void add_penalties(ae::Loss& loss, const Tensor&, const Tensor& h) override {
+    loss.add("sparsity", nn::kl_sparsity(h, rho_), beta_);
+  }
+
+ private:
+  double rho_, beta_;
+};
+
+// KL(N(μ, σ²) ‖ N(0, s²)) = ½ Σ (σ²/s² + μ²/s² − 1 − log σ² + log s²), summed over the batch
+template <class T>
+ad::TensorT<T> kl_to_normal_with_scale(const ad::TensorT<T>& mu, const ad::TensorT<T>& logvar, double s) {
+  const T inv_s2 = static_cast<T>(1 / (s * s)), log_s2_minus_1 = static_cast<T>(2 * std::log(s) - 1);
+  const ad::TensorT<T> ratio = ad::mul(ad::add(ad::exp(logvar), ad::square(mu)), inv_s2);  // (σ² + μ²)/s²
+  return ad::mul(ad::sum(ad::sub(ad::add(ratio, log_s2_minus_1), logvar)), static_cast<T>(0.5));
+}
+
+// A β-VAE whose prior is N(0, s² I): the KL and the prior's samples replaced, nothing else.
+class WidePriorVAE : public ae::VariationalAutoencoder {
+ public:
+  WidePriorVAE(double s, double beta, ad::Generator& gen)
+      : VariationalAutoencoder(ae::VAEOptions().hidden({128}).latent(4).beta(beta), gen), s_(s) {}
+  Tensor kl_to_prior(const Posterior& q) override { return kl_to_normal_with_scale(q.mu, q.logvar, s_); }
+  Tensor sample_prior(std::size_t n) override {
+    return ad::mul(ad::randn<float>({n, latent()}, noise_), static_cast<float>(s_));
+  }
+
+ private:
+  double s_;
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_sparse_denoising_autoencoder_in_a_few_lines) {
+  ad::Generator gen(80);
+  SparseDenoisingAutoencoder model(0.05, 3.0, gen);
+  const Tensor x = ad::slice(mnist_test().images, 0, 0, 200);
+  // its terms: the reconstruction against the clean x, and the sparsity recorded without β
+  model.eval();  // no corruption in eval: the terms can be recomputed exactly
+  const ae::Loss l = model.loss(x);
+  const double kl = nn::kl_sparsity(model.encode(x), 0.05).item();
+  const double rec = nn::mse_loss(model.reconstruct(x), x).item();
+  BOOST_TEST(std::abs(l.term("sparsity") - kl) < 1e-5 * kl);
+  BOOST_TEST(std::abs(l.term("reconstruction") - rec) < 1e-5 * rec);
+  BOOST_TEST(std::abs(l.total.item() - (rec + 3.0 * kl)) < 1e-5 * (rec + 3.0 * kl));
+  // training corrupts: two draws of the same batch differ; eval does not
+  model.train();
+  BOOST_TEST(model.loss(x).total.item() != model.loss(x).total.item());
+  // a few epochs on MNIST pull the mean activation down towards ρ while it reconstructs
+  const double before = ad::mean(model.encode(x)).item();
+  const auto hist = train(model, ad::slice(mnist_train().images, 0, 0, 2000), 3, 3e-3, 81);
+  const double after = ad::mean(model.encode(x)).item();
+  BOOST_TEST_MESSAGE("sparse denoising AE: mean activation " << before << " -> " << after << ", terms "
+                                                             << hist.back().term("reconstruction") << " + 3 x "
+                                                             << hist.back().term("sparsity"));
+  BOOST_TEST(after < 0.5 * before);
+  BOOST_TEST(hist.back().term("sparsity") < hist.front().term("sparsity"));
+  BOOST_TEST(hist.back().term("reconstruction") < hist.front().term("reconstruction"));
+}
+
+BOOST_AUTO_TEST_CASE(a_beta_vae_with_another_prior_in_a_few_lines) {
+  // the prior's KL in float64: against the closed form written with scalars, at s = 1 against N(0, I)'s, gradcheck
+  const Tensor64 mu = uniform({3, 4}, 82), logvar = uniform({3, 4}, 83);
+  const double s = 2.0;
+  double by_hand = 0;
+  for (std::size_t i = 0; i < mu.numel(); ++i) {
+    const double m = mu.data()[i], lv = logvar.data()[i];
+    by_hand += 0.5 * (std::exp(lv) / (s * s) + m * m / (s * s) - 1 - lv + std::log(s * s));
+  }
+  BOOST_TEST(std::abs(kl_to_normal_with_scale(mu, logvar, s).item() - by_hand) < 1e-12 * std::abs(by_hand));
+  BOOST_TEST(std::abs(kl_to_normal_with_scale(mu, logvar, 1.0).item() - nn::kl_normal(mu, logvar).item()) < 1e-12);
+  CHECK_GRADCHECK([&](const V& v) { return kl_to_normal_with_scale(v[0], v[1], s); }, mu, logvar);
+  // the model: its KL term is the new one, weighted by β in the total, and training lowers the objective
+  ad::Generator gen(84);
+  WidePriorVAE vae(s, 4.0, gen);
+  const Tensor x = ad::slice(mnist_test().images, 0, 0, 100);
+  ad::Generator noise(85);
+  const Tensor eps = ad::randn<float>({100, 4}, noise);
+  const ae::Loss l = vae.loss(x, eps);
+  const auto q = vae.posterior(x);
+  const double kl = kl_to_normal_with_scale(q.mu, q.logvar, s).item() / 100;
+  BOOST_TEST(std::abs(l.term("kl") - kl) < 1e-5 * kl);
+  BOOST_TEST(std::abs(l.total.item() - (l.term("reconstruction") + 4.0 * kl)) < 1e-5 * l.total.item());
+  const auto hist = train(vae, ad::slice(mnist_train().images, 0, 0, 2000), 3, 1e-3, 86, 100);
+  BOOST_TEST(hist.back().loss() < hist.front().loss());
+  // samples come from N(0, s² I): their spread is s
+  ad::NoGradGuard no_grad;
+  const Tensor z = vae.sample_prior(20000);
+  BOOST_TEST(std::abs(std::sqrt(ad::mean(ad::square(z)).item()) - s) < 0.05);
+  BOOST_TEST(vae.sample(3).shape() == (ad::Shape{3, 784}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(fit_stops_on_a_non_finite_loss) {
   ad::Generator gen(38);
-  ae::Autoencoder model({{784, 16}, ae::Activation::Identity, ae::Activation::Identity, ae::Activation::Identity}, gen);
+  ae::Autoencoder model(
+      ae::AutoencoderOptions().sizes({784, 16}).code(ae::Activation::Identity).output(ae::Activation::Identity), gen);
   ad::Generator order(39);
   nn::DataLoader loader(ad::slice(mnist_train().images, 0, 0, 500), {}, 50, order);
   nn::SGD sgd(model.named_parameters(), 1e6);  // diverges
@@ -530,7 +675,7 @@ BOOST_AUTO_TEST_CASE(fit_stops_on_a_non_finite_loss) {
 BOOST_AUTO_TEST_CASE(same_seed_same_numbers) {
   auto run = [] {
     ad::Generator gen(40);
-    ae::Autoencoder m({{784, 16}}, gen);
+    ae::Autoencoder m(ae::AutoencoderOptions().sizes({784, 16}), gen);
     return train(m, ad::slice(mnist_train().images, 0, 0, 500), 2, 1e-3, 41).back().loss();
   };
   BOOST_TEST(run() == run());

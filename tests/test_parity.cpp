@@ -207,21 +207,6 @@ std::vector<ad::Tensor> objective_case(const std::string& name, ae::AutoencoderM
   return in;
 }
 
-double term(const ae::Loss& l, const std::string& name) {
-  for (auto& [n, v] : l.terms)
-    if (n == name) return v;
-  throw ad::Error("no loss term '" + name + "'");
-}
-
-ae::AutoencoderConfig architecture(std::vector<std::size_t> sizes, ae::Activation hidden, ae::Activation code,
-                                   ae::Activation output) {
-  ae::AutoencoderConfig c;
-  c.sizes = std::move(sizes);
-  c.hidden = hidden;
-  c.code = code;
-  c.output = output;
-  return c;
-}
 
 using ae::Activation;
 using nn::Reduction;
@@ -400,103 +385,79 @@ BOOST_AUTO_TEST_CASE(optimizers_match_pytorch_for_each_option) {
 }
 
 BOOST_AUTO_TEST_CASE(autoencoder_objectives_match_pytorch) {
-  auto gen = std::make_shared<ad::Generator>(3);
+  ad::Generator gen(3);
   using T = std::vector<ad::Tensor>;
+  const auto sigmoid_code = ae::AutoencoderOptions().code(Activation::Sigmoid).output(Activation::Sigmoid);
   {
-    ae::Autoencoder m(architecture({12, 8, 4}, Activation::ReLU, Activation::Identity, Activation::Sigmoid), *gen);
+    ae::Autoencoder m(ae::AutoencoderOptions().sizes({12, 8, 4}).code(Activation::Identity).output(Activation::Sigmoid), gen);
     objective_case("ae_mse_deep", m, [&](const T& in) { return m.loss(in[0]).total; });
   }
   {
-    auto c = architecture({12, 5}, Activation::ReLU, Activation::Sigmoid, Activation::Sigmoid);
-    c.tied = true;
-    ae::Autoencoder m(c, *gen);
+    ae::Autoencoder m(ae::AutoencoderOptions(sigmoid_code).sizes({12, 5}).tied(true), gen);
     objective_case("ae_mse_tied", m, [&](const T& in) { return m.loss(in[0]).total; });
   }
   {
     // a sigmoid output with BCE, from the logits: saturated wrong pixels keep their gradient
-    auto c = architecture({12, 5}, Activation::ReLU, Activation::Sigmoid, Activation::Sigmoid);
-    c.loss = ae::Reconstruction::BCE;
-    ae::Autoencoder m(c, *gen);
+    ae::Autoencoder m(ae::AutoencoderOptions(sigmoid_code).sizes({12, 5}).loss(ae::Reconstruction::BCE), gen);
     objective_case("ae_bce_saturated", m, [&](const T& in) { return m.loss(in[0]).total; });
   }
   {
-    ae::SparseConfig c;
-    c.architecture = architecture({12, 7}, Activation::ReLU, Activation::Sigmoid, Activation::Sigmoid);
-    c.penalty = ae::SparsityPenalty::KL;
-    c.rho = 0.05;
-    c.beta = 3.0;
-    ae::SparseAutoencoder m(c, *gen);
+    ae::SparseAutoencoder m(ae::AutoencoderOptions(sigmoid_code).sizes({12, 7}),
+                            ae::SparsityOptions().penalty(ae::SparsityPenalty::KL).rho(0.05).beta(3.0), gen);
     objective_case("sparse_kl", m, [&](const T& in) { return m.loss(in[0]).total; });
   }
   {
-    ae::SparseConfig c;
-    c.architecture = architecture({12, 7}, Activation::ReLU, Activation::ReLU, Activation::Sigmoid);
-    c.penalty = ae::SparsityPenalty::L1;
-    c.lambda = 1e-2;
-    ae::SparseAutoencoder m(c, *gen);
+    ae::SparseAutoencoder m(ae::AutoencoderOptions(sigmoid_code).sizes({12, 7}).code(Activation::ReLU),
+                            ae::SparsityOptions().penalty(ae::SparsityPenalty::L1).lambda(1e-2), gen);
     objective_case("sparse_l1", m, [&](const T& in) { return m.loss(in[0]).total; });
   }
   {
-    ae::KSparseConfig c;
-    c.input = 12;
-    c.hidden = 10;
-    c.k = 3;
-    c.alpha = 2.0;
-    ae::KSparseAutoencoder m(c, *gen);
+    ae::KSparseAutoencoder m(ae::KSparseOptions().input(12).hidden(10).k(3).alpha(2.0), gen);
     const T in = objective_case("k_sparse_k3_alpha2", m, [&](const T& in) { return m.loss(in[0]).total; });
     check_close("k-sparse reconstruction (k units)", m.reconstruct(in[0]), golden().get("k_sparse_k3_alpha2", "reconstruct"), kTol32);
     m.eval();
     check_close("k-sparse code when encoding (α·k units)", m.encode(in[0]), golden().get("k_sparse_k3_alpha2", "encode_eval"), kTol32);
   }
   {
-    ae::DenoisingConfig c;
-    c.architecture = architecture({12, 6}, Activation::ReLU, Activation::Sigmoid, Activation::Sigmoid);
-    ae::DenoisingAutoencoder m(c, gen);
+    ae::DenoisingAutoencoder m(ae::AutoencoderOptions(sigmoid_code).sizes({12, 6}), ae::DenoisingOptions(), gen);
     objective_case("denoising_masked", m, [&](const T& in) { return m.loss_on(in[0], in[1]).total; });
   }
   {
-    ae::ContractiveConfig c;
-    c.architecture = architecture({12, 5}, Activation::ReLU, Activation::Sigmoid, Activation::Sigmoid);
-    c.lambda = 0.1;
-    ae::ContractiveAutoencoder m(c, gen);
+    ae::ContractiveAutoencoder m(ae::AutoencoderOptions(sigmoid_code).sizes({12, 5}), ae::ContractiveOptions().lambda(0.1), gen);
     const T in = objective_case("contractive_closed_form", m, [&](const T& in) { return m.loss(in[0]).total; });
     const Tensor64 jf = golden().get("contractive_closed_form", "jacobian_norm_sq");
     check_close("‖J‖²_F, closed form", m.jacobian_norm_sq(in[0], ae::JacobianMode::ClosedForm), jf, kTol32);
     check_close("‖J‖²_F, exact (double backward)", m.jacobian_norm_sq(in[0], ae::JacobianMode::Exact), jf, kTol32);
   }
   {
-    ae::StackedConfig c;
-    c.sizes = {12, 8, 4};
-    c.hidden = Activation::Sigmoid;
-    c.code = Activation::Identity;
-    c.output = Activation::Sigmoid;
-    ae::StackedAutoencoder m(c, gen);
+    ae::StackedAutoencoder m(ae::StackedOptions()
+                                 .sizes({12, 8, 4})
+                                 .hidden(Activation::Sigmoid)
+                                 .code(Activation::Identity)
+                                 .output(Activation::Sigmoid),
+                             gen);
     objective_case("stacked_layer1", m, [&](const T& in) { return m.layer_loss(1, in[0]).total; });
     objective_case("stacked_deep", m, [&](const T& in) { return m.loss(in[0]).total; });
   }
   for (const bool bernoulli : {true, false}) {
-    ae::VAEConfig c;
-    c.input = 12;
-    c.hidden = {7};
-    c.latent = 3;
-    c.likelihood = bernoulli ? ae::Reconstruction::BCE : ae::Reconstruction::MSE;
-    c.beta = bernoulli ? 1.0 : 4.0;
-    ae::VariationalAutoencoder m(c, gen);
+    ae::VariationalAutoencoder m(ae::VAEOptions()
+                                     .input(12)
+                                     .hidden({7})
+                                     .latent(3)
+                                     .likelihood(bernoulli ? ae::Reconstruction::BCE : ae::Reconstruction::MSE)
+                                     .beta(bernoulli ? 1.0 : 4.0),
+                                 gen);
     const std::string name = bernoulli ? "vae_bernoulli" : "vae_gaussian_beta_4";
     ae::Loss l;
     objective_case(name, m, [&](const T& in) {
       l = m.loss(in[0], in[1]);  // the stored ε
       return l.total;
     });
-    check_close(name + " reconstruction term", scalar_of(term(l, "reconstruction")), golden().get(name, "reconstruction"), kTol32);
-    check_close(name + " KL term", scalar_of(term(l, "kl")), golden().get(name, "kl"), kTol32);
+    check_close(name + " reconstruction term", scalar_of(l.term("reconstruction")), golden().get(name, "reconstruction"), kTol32);
+    check_close(name + " KL term", scalar_of(l.term("kl")), golden().get(name, "kl"), kTol32);
   }
   {
-    ae::ConvConfig c;
-    c.image = 8;
-    c.channels = {2, 3};
-    c.code = 3;
-    ae::ConvAutoencoder m(c, *gen);
+    ae::ConvAutoencoder m(ae::ConvOptions().image(8).channels({2, 3}).code(3), gen);
     m.train();
     objective_case("conv_ae_train", m, [&](const T& in) { return m.loss(in[0]).total; });
   }
@@ -531,12 +492,11 @@ BOOST_AUTO_TEST_CASE(pytorch_state_dicts_load_and_save_back) {
   const nn::NameMap vae_names{{"fc1.", "encoder.0."}, {"fc21.", "mu."}, {"fc22.", "logvar."}, {"fc3.", "decoder.0."},
                               {"fc4.", "decoder.2."}};
   ad::Generator gen(4);
-  ae::ConvAutoencoder conv(ae::ConvConfig{}, gen);  // the reference ConvAE, layer for layer
+  ae::ConvAutoencoder conv(ae::ConvOptions(), gen);  // the reference ConvAE, layer for layer
   round_trip(conv, "torch_conv_ae.npz", conv_names, "state_dict_conv_ae");
-  ae::VAEConfig c;
-  c.hidden = {16};
-  c.latent = 4;
-  ae::VariationalAutoencoder vae(c, std::make_shared<ad::Generator>(5));
+  const auto narrow = ae::VAEOptions().hidden({16}).latent(4);  // the reference VAE's layers, 784-16-(4, 4)-16-784
+  ad::Generator vae_gen(5);
+  ae::VariationalAutoencoder vae(narrow, vae_gen);
   round_trip(vae, "torch_vae_small.npz", vae_names, "state_dict_vae_small");
 
   // C++ models of their own, for PyTorch to load: one training batch moves BatchNorm's statistics first
@@ -552,9 +512,9 @@ BOOST_AUTO_TEST_CASE(pytorch_state_dicts_load_and_save_back) {
     BOOST_TEST(std::filesystem::exists(tmp / (stem + ".npz")));
   };
   ad::Generator own(7);
-  ae::ConvAutoencoder cpp_conv(ae::ConvConfig{}, own);
+  ae::ConvAutoencoder cpp_conv(ae::ConvOptions(), own);
   export_for_torch(cpp_conv, "cpp_conv_ae", conv_names);
-  ae::VariationalAutoencoder cpp_vae(c, std::make_shared<ad::Generator>(8));
+  ae::VariationalAutoencoder cpp_vae(narrow, own);
   export_for_torch(cpp_vae, "cpp_vae_small", vae_names);
 }
 
