@@ -130,15 +130,15 @@ Geometry forward_geometry(const char* op, const TensorT<T>& x, const TensorT<T>&
   const Shape xs = x.shape(), ws = w.shape();
   if (xs[1] != ws[1])
     detail::fail(op, ": input ", shape_str(xs), " has ", xs[1], " channels, the weight ", shape_str(ws), " expects ", ws[1]);
-  Geometry g{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], opt.stride, opt.padding, 0, 0};
-  g.ho = conv_out(op, g.h, g.kh, opt.stride, opt.padding, xs, ws);
-  g.wo = conv_out(op, g.w, g.kw, opt.stride, opt.padding, xs, ws);
+  Geometry g{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], opt.stride(), opt.padding(), 0, 0};
+  g.ho = conv_out(op, g.h, g.kh, opt.stride(), opt.padding(), xs, ws);
+  g.wo = conv_out(op, g.w, g.kw, opt.stride(), opt.padding(), xs, ws);
   return g;
 }
 
 template <class T>
 std::size_t output_padding_for(std::size_t in, std::size_t out, std::size_t k, Conv2dOptions opt) {
-  return in + 2 * opt.padding - k - (out - 1) * opt.stride;
+  return in + 2 * opt.padding() - k - (out - 1) * opt.stride();
 }
 
 }  // namespace
@@ -194,19 +194,19 @@ TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2
   const Shape ys = y.shape(), ws = weight.shape();
   if (ys[1] != ws[0])
     detail::fail(op, ": input ", shape_str(ys), " has ", ys[1], " channels, the weight ", shape_str(ws), " expects ", ws[0]);
-  if (opt.stride == 0) detail::fail(op, ": stride must be at least 1");
-  if (output_padding_h >= opt.stride || output_padding_w >= opt.stride)
+  if (opt.stride() == 0) detail::fail(op, ": stride must be at least 1");
+  if (output_padding_h >= opt.stride() || output_padding_w >= opt.stride())
     detail::fail(op, ": output_padding ", std::max(output_padding_h, output_padding_w), " must be smaller than the stride ",
-                 opt.stride);
+                 opt.stride());
   auto out_size = [&](std::size_t in, std::size_t k, std::size_t output_padding) -> std::size_t {
-    const std::size_t full = (in - 1) * opt.stride + k + output_padding;
-    if (in == 0 || full <= 2 * opt.padding)
-      detail::fail(op, ": input ", shape_str(ys), " with weight ", shape_str(ws), " and padding ", opt.padding,
+    const std::size_t full = (in - 1) * opt.stride() + k + output_padding;
+    if (in == 0 || full <= 2 * opt.padding())
+      detail::fail(op, ": input ", shape_str(ys), " with weight ", shape_str(ws), " and padding ", opt.padding(),
                    " gives an empty output");
-    return full - 2 * opt.padding;
+    return full - 2 * opt.padding();
   };
   Geometry g{ys[0], ws[1], out_size(ys[2], ws[2], output_padding_h),
-             out_size(ys[3], ws[3], output_padding_w), ws[0], ws[2], ws[3], opt.stride, opt.padding,
+             out_size(ys[3], ws[3], output_padding_w), ws[0], ws[2], ws[3], opt.stride(), opt.padding(),
              ys[2], ys[3]};
   xt::xarray<T> y_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
   nop_to_onp(y.data(), y_onp.data(), g.n, g.o, g.ho * g.wo);
@@ -242,9 +242,9 @@ TensorT<T> conv2d_weight_grad(const TensorT<T>& x, const TensorT<T>& grad_y, std
   check_4d(op, grad_y, "output gradient [N,O,Ho,Wo]");
   const Shape xs = x.shape(), gs = grad_y.shape();
   const Shape ws{gs[1], xs[1], kh, kw};
-  Geometry g{xs[0], xs[1], xs[2], xs[3], gs[1], kh, kw, opt.stride, opt.padding, 0, 0};
-  g.ho = conv_out(op, g.h, kh, opt.stride, opt.padding, xs, ws);
-  g.wo = conv_out(op, g.w, kw, opt.stride, opt.padding, xs, ws);
+  Geometry g{xs[0], xs[1], xs[2], xs[3], gs[1], kh, kw, opt.stride(), opt.padding(), 0, 0};
+  g.ho = conv_out(op, g.h, kh, opt.stride(), opt.padding(), xs, ws);
+  g.wo = conv_out(op, g.w, kw, opt.stride(), opt.padding(), xs, ws);
   if (gs[0] != xs[0] || gs[2] != g.ho || gs[3] != g.wo)
     detail::fail(op, ": output gradient ", shape_str(gs), " does not match input ", shape_str(xs), " and kernel ", kh,
                  "x", kw, " (expected [", xs[0], ",", gs[1], ",", g.ho, ",", g.wo, "])");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <random>
 
+#include "autodiff/arg.hpp"
 #include "autodiff/tensor.hpp"
 
 namespace ad {
@@ -108,8 +109,8 @@ template <class T> TensorT<T> topk_mask(const TensorT<T>& a, std::size_t k);
 
 // ---- convolution (NCHW), im2col + GEMM -------------------------------------------------------------
 struct Conv2dOptions {
-  std::size_t stride = 1;
-  std::size_t padding = 0;
+  AE_ARG(std::size_t, stride) = 1;   // Conv2dOptions().stride(2).padding(1)
+  AE_ARG(std::size_t, padding) = 0;
 };
 // x [N,C,H,W], weight [O,C,kh,kw] -> [N,O,Ho,Wo], Ho = (H + 2p − kh)/s + 1.
 template <class T> TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, Conv2dOptions opt = {});

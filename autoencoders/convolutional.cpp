@@ -12,7 +12,7 @@ ConvAutoencoder::ConvAutoencoder(ConvOptions options, ad::Generator& gen) : opti
   std::size_t in = 1, size = options_.image();
   sizes_.push_back(size);
   for (auto c : options_.channels()) {
-    convs.push_back(std::make_shared<nn::Conv2d>(in, c, 3, gen, 2, 1));
+    convs.push_back(std::make_shared<nn::Conv2d>(in, c, 3, gen, nn::ConvOptions().stride(2).padding(1)));
     encoder->push_back(convs.back());
     encoder->push_back(std::make_shared<nn::BatchNorm2d>(c));
     encoder->push_back(std::make_shared<nn::LeakyReLU>(slope));
@@ -32,7 +32,8 @@ ConvAutoencoder::ConvAutoencoder(ConvOptions options, ad::Generator& gen) : opti
     // output_padding makes each transposed convolution land exactly on the encoder's size: (s−1)·2 − 2 + 3 + op
     const std::size_t target = sizes_[i], from = sizes_[i + 1];
     const std::size_t output_padding = target - (2 * from - 1);
-    decoder->push_back(std::make_shared<nn::ConvTranspose2d>(options_.channels()[i], out, 3, gen, 2, 1, output_padding));
+    decoder->push_back(std::make_shared<nn::ConvTranspose2d>(
+        options_.channels()[i], out, 3, gen, nn::ConvOptions().stride(2).padding(1).output_padding(output_padding)));
     if (i > 0) {
       decoder->push_back(std::make_shared<nn::BatchNorm2d>(out));
       decoder->push_back(std::make_shared<nn::LeakyReLU>(slope));

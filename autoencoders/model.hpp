@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "nn/arg.hpp"
+#include "autodiff/arg.hpp"
 #include "nn/layers.hpp"
 
 namespace ae {

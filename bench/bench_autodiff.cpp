@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     ad::Tensor x = cx, w = cw;
     x.zero_grad();
     w.zero_grad();
-    ad::conv2d(x, w, {1, 1}).backward(cg);
+    ad::conv2d(x, w, ad::Conv2dOptions().stride(1).padding(1)).backward(cg);
   });
   // the three GEMMs of the same convolution alone, on im2col-shaped buffers
   const std::size_t P = 128 * 14 * 14, K = 16 * 9, O = 32;

@@ -65,13 +65,14 @@ std::string LinearT<T>::describe() const {
 
 template <class T>
 Conv2dT<T>::Conv2dT(std::size_t in_channels, std::size_t out_channels, std::size_t k, ad::Generator& gen,
-                    std::size_t stride, std::size_t padding, bool with_bias)
-    : options{stride, padding} {
-  if (in_channels == 0 || out_channels == 0 || k == 0 || stride == 0)
+                    ConvOptions layer)
+    : options(ad::Conv2dOptions().stride(layer.stride()).padding(layer.padding())) {
+  if (in_channels == 0 || out_channels == 0 || k == 0 || layer.stride() == 0)
     throw ad::Error(cat("Conv2d: channels, kernel size and stride must be positive (", in_channels, ", ", out_channels,
-                        ", ", k, ", ", stride, ")"));
+                        ", ", k, ", ", layer.stride(), ")"));
+  if (layer.output_padding() != 0) throw ad::Error("Conv2d: output_padding is for ConvTranspose2d");
   weight = this->register_parameter("weight", TensorT<T>::zeros({out_channels, in_channels, k, k}));
-  if (with_bias) bias = this->register_parameter("bias", TensorT<T>::zeros({out_channels}));
+  if (layer.bias()) bias = this->register_parameter("bias", TensorT<T>::zeros({out_channels}));
   default_init(weight, bias, in_channels * k * k, gen);
 }
 
@@ -83,21 +84,20 @@ TensorT<T> Conv2dT<T>::forward(const TensorT<T>& x) {
 template <class T>
 std::string Conv2dT<T>::describe() const {
   const auto s = weight.shape();
-  return cat(s[1], " -> ", s[0], ", k=", s[2], ", s=", options.stride, ", p=", options.padding);
+  return cat(s[1], " -> ", s[0], ", k=", s[2], ", s=", options.stride(), ", p=", options.padding());
 }
 
 template <class T>
 ConvTranspose2dT<T>::ConvTranspose2dT(std::size_t in_channels, std::size_t out_channels, std::size_t k,
-                                      ad::Generator& gen, std::size_t stride, std::size_t padding,
-                                      std::size_t out_padding, bool with_bias)
-    : options{stride, padding}, output_padding(out_padding) {
-  if (in_channels == 0 || out_channels == 0 || k == 0 || stride == 0)
+                                      ad::Generator& gen, ConvOptions layer)
+    : options(ad::Conv2dOptions().stride(layer.stride()).padding(layer.padding())), output_padding(layer.output_padding()) {
+  if (in_channels == 0 || out_channels == 0 || k == 0 || layer.stride() == 0)
     throw ad::Error(cat("ConvTranspose2d: channels, kernel size and stride must be positive (", in_channels, ", ",
-                        out_channels, ", ", k, ", ", stride, ")"));
-  if (out_padding >= stride)
-    throw ad::Error(cat("ConvTranspose2d: output_padding ", out_padding, " must be smaller than the stride ", stride));
+                        out_channels, ", ", k, ", ", layer.stride(), ")"));
+  if (output_padding >= layer.stride())
+    throw ad::Error(cat("ConvTranspose2d: output_padding ", output_padding, " must be smaller than the stride ", layer.stride()));
   weight = this->register_parameter("weight", TensorT<T>::zeros({in_channels, out_channels, k, k}));
-  if (with_bias) bias = this->register_parameter("bias", TensorT<T>::zeros({out_channels}));
+  if (layer.bias()) bias = this->register_parameter("bias", TensorT<T>::zeros({out_channels}));
   // PyTorch computes fan_in from weight.size(1)·k·k = out_channels·k·k for the transposed layer.
   default_init(weight, bias, out_channels * k * k, gen);
 }
@@ -111,7 +111,7 @@ TensorT<T> ConvTranspose2dT<T>::forward(const TensorT<T>& x) {
 template <class T>
 std::string ConvTranspose2dT<T>::describe() const {
   const auto s = weight.shape();
-  return cat(s[0], " -> ", s[1], ", k=", s[2], ", s=", options.stride, ", p=", options.padding,
+  return cat(s[0], " -> ", s[1], ", k=", s[2], ", s=", options.stride(), ", p=", options.padding(),
              output_padding ? cat(", op=", output_padding) : std::string());
 }
 

@@ -30,12 +30,20 @@ class LinearT : public ModuleT<T> {
   bool tied_ = false;
 };
 
+// How a convolution layer strides and pads: ConvOptions().stride(2).padding(1).
+struct ConvOptions {
+  AE_ARG(std::size_t, stride) = 1;
+  AE_ARG(std::size_t, padding) = 0;
+  AE_ARG(std::size_t, output_padding) = 0;  // ConvTranspose2d only: added to one side of the output
+  AE_ARG(bool, bias) = true;
+};
+
 // NCHW convolution; W [out, in, k, k]. Default init U(±1/√(in·k·k)).
 template <class T>
 class Conv2dT : public ModuleT<T> {
  public:
   Conv2dT(std::size_t in_channels, std::size_t out_channels, std::size_t kernel_size, ad::Generator& gen,
-          std::size_t stride = 1, std::size_t padding = 0, bool bias = true);
+          ConvOptions options = {});
   TensorT<T> forward(const TensorT<T>& x) override;
   std::string type_name() const override { return "Conv2d"; }
   std::string describe() const override;
@@ -49,7 +57,7 @@ template <class T>
 class ConvTranspose2dT : public ModuleT<T> {
  public:
   ConvTranspose2dT(std::size_t in_channels, std::size_t out_channels, std::size_t kernel_size, ad::Generator& gen,
-                   std::size_t stride = 1, std::size_t padding = 0, std::size_t output_padding = 0, bool bias = true);
+                   ConvOptions options = {});
   TensorT<T> forward(const TensorT<T>& x) override;
   std::string type_name() const override { return "ConvTranspose2d"; }
   std::string describe() const override;

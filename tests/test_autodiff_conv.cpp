@@ -5,6 +5,9 @@
 using namespace test;
 using V = std::vector<Tensor64>;
 
+// The convolution geometry most cases use: stride 2, padding 1 (the conv autoencoder's).
+const ad::Conv2dOptions kStride2Pad1 = ad::Conv2dOptions().stride(2).padding(1);
+
 BOOST_AUTO_TEST_CASE(conv2d_by_hand) {
   // 1×1×3×3 input 1..9, 2×2 kernel [[1,0],[0,-1]], stride 1, no padding: y = x[i,j] − x[i+1,j+1] = −4 everywhere.
   const Tensor64 x = Tensor64::from_vector({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3});
@@ -13,7 +16,7 @@ BOOST_AUTO_TEST_CASE(conv2d_by_hand) {
   BOOST_TEST(y.shape() == (Shape{1, 1, 2, 2}));
   for (double v : y.value()) BOOST_TEST(v == -4.0);
   // padding 1, stride 2: output 2×2; the top-left sees only x[0,0] under the kernel's −1 tap: −1
-  const Tensor64 yp = ad::conv2d(x, w, {2, 1});
+  const Tensor64 yp = ad::conv2d(x, w, kStride2Pad1);
   BOOST_TEST(yp.shape() == (Shape{1, 1, 2, 2}));
   BOOST_TEST(yp.value()(0, 0, 0, 0) == -1.0);
   BOOST_TEST(yp.value()(0, 0, 1, 1) == 5.0 - 9.0);
@@ -25,16 +28,17 @@ BOOST_AUTO_TEST_CASE(conv2d_by_hand) {
 BOOST_AUTO_TEST_CASE(conv_transpose_is_the_adjoint_of_conv) {
   // <conv(x), y> = <x, convT(y)> for several geometries
   struct Case { Shape x, w; ad::Conv2dOptions opt; };
-  const std::vector<Case> cases = {{{2, 3, 7, 7}, {4, 3, 3, 3}, {1, 1}},
-                                   {{2, 3, 8, 8}, {4, 3, 3, 3}, {2, 1}},
-                                   {{1, 2, 9, 6}, {3, 2, 4, 2}, {3, 0}},
-                                   {{2, 1, 28, 28}, {8, 1, 4, 4}, {2, 1}}};
+  using O = ad::Conv2dOptions;
+  const std::vector<Case> cases = {{{2, 3, 7, 7}, {4, 3, 3, 3}, O().stride(1).padding(1)},
+                                   {{2, 3, 8, 8}, {4, 3, 3, 3}, O().stride(2).padding(1)},
+                                   {{1, 2, 9, 6}, {3, 2, 4, 2}, O().stride(3).padding(0)},
+                                   {{2, 1, 28, 28}, {8, 1, 4, 4}, O().stride(2).padding(1)}};
   for (const auto& c : cases) {
     const Tensor64 x = uniform(c.x, 1), w = uniform(c.w, 2);
     const Tensor64 y = ad::conv2d(x, w, c.opt);
     const Tensor64 u = uniform(y.shape(), 3);
-    const std::size_t oph = (c.x[2] + 2 * c.opt.padding - c.w[2]) % c.opt.stride;
-    const std::size_t opw = (c.x[3] + 2 * c.opt.padding - c.w[3]) % c.opt.stride;
+    const std::size_t oph = (c.x[2] + 2 * c.opt.padding() - c.w[2]) % c.opt.stride();
+    const std::size_t opw = (c.x[3] + 2 * c.opt.padding() - c.w[3]) % c.opt.stride();
     const Tensor64 xt = ad::conv_transpose2d(u, w, c.opt, oph, opw);
     BOOST_TEST(xt.shape() == c.x);
     const double lhs = ad::sum(ad::mul(y, u)).item(), rhs = ad::sum(ad::mul(x, xt)).item();
@@ -44,34 +48,34 @@ BOOST_AUTO_TEST_CASE(conv_transpose_is_the_adjoint_of_conv) {
 
 BOOST_AUTO_TEST_CASE(gradcheck_conv2d) {
   CHECK_GRADCHECK([](const V& x) { return ad::conv2d(x[0], x[1]); }, uniform({2, 2, 5, 5}, 4), uniform({3, 2, 3, 3}, 5));
-  CHECK_GRADCHECK([](const V& x) { return ad::conv2d(x[0], x[1], {2, 1}); }, uniform({2, 2, 6, 5}, 6), uniform({3, 2, 3, 3}, 7));
-  CHECK_GRADCHECK([](const V& x) { return ad::conv2d(x[0], x[1], x[2], {1, 2}); }, uniform({1, 3, 4, 4}, 8),
+  CHECK_GRADCHECK([](const V& x) { return ad::conv2d(x[0], x[1], kStride2Pad1); }, uniform({2, 2, 6, 5}, 6), uniform({3, 2, 3, 3}, 7));
+  CHECK_GRADCHECK([](const V& x) { return ad::conv2d(x[0], x[1], x[2], ad::Conv2dOptions().stride(1).padding(2)); }, uniform({1, 3, 4, 4}, 8),
                   uniform({2, 3, 2, 2}, 9), uniform({2}, 10));
 }
 
 BOOST_AUTO_TEST_CASE(gradcheck_conv_transpose2d) {
   CHECK_GRADCHECK([](const V& x) { return ad::conv_transpose2d(x[0], x[1]); }, uniform({2, 3, 4, 4}, 11),
                   uniform({3, 2, 3, 3}, 12));
-  CHECK_GRADCHECK([](const V& x) { return ad::conv_transpose2d(x[0], x[1], {2, 1}, 1); }, uniform({2, 3, 3, 4}, 13),
+  CHECK_GRADCHECK([](const V& x) { return ad::conv_transpose2d(x[0], x[1], kStride2Pad1, 1); }, uniform({2, 3, 3, 4}, 13),
                   uniform({3, 2, 3, 3}, 14));
-  CHECK_GRADCHECK([](const V& x) { return ad::conv_transpose2d(x[0], x[1], x[2], {2, 1}, 1); }, uniform({1, 2, 3, 3}, 15),
+  CHECK_GRADCHECK([](const V& x) { return ad::conv_transpose2d(x[0], x[1], x[2], kStride2Pad1, 1); }, uniform({1, 2, 3, 3}, 15),
                   uniform({2, 3, 4, 4}, 16), uniform({3}, 17));
   // ConvTranspose2d(k=4, s=2, p=1) doubles 7×7 to 14×14, as the conv decoder uses it
-  BOOST_TEST(ad::conv_transpose2d(uniform({1, 2, 7, 7}, 18), uniform({2, 1, 4, 4}, 19), {2, 1}).shape() == (Shape{1, 1, 14, 14}));
+  BOOST_TEST(ad::conv_transpose2d(uniform({1, 2, 7, 7}, 18), uniform({2, 1, 4, 4}, 19), kStride2Pad1).shape() == (Shape{1, 1, 14, 14}));
 }
 
 BOOST_AUTO_TEST_CASE(gradcheck_conv2d_weight_grad) {
-  CHECK_GRADCHECK([](const V& x) { return ad::conv2d_weight_grad(x[0], x[1], 3, 3, {2, 1}); }, uniform({2, 2, 5, 5}, 20),
+  CHECK_GRADCHECK([](const V& x) { return ad::conv2d_weight_grad(x[0], x[1], 3, 3, kStride2Pad1); }, uniform({2, 2, 5, 5}, 20),
                   uniform({2, 3, 3, 3}, 21));
 }
 
 BOOST_AUTO_TEST_CASE(gradgradcheck_convolutions) {
-  CHECK_GRADGRADCHECK([](const V& x) { return ad::conv2d(x[0], x[1], {2, 1}); }, uniform({1, 2, 5, 5}, 22),
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::conv2d(x[0], x[1], kStride2Pad1); }, uniform({1, 2, 5, 5}, 22),
                       uniform({2, 2, 3, 3}, 23));
-  CHECK_GRADGRADCHECK([](const V& x) { return ad::conv_transpose2d(x[0], x[1], {2, 1}, 1); }, uniform({1, 2, 3, 3}, 24),
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::conv_transpose2d(x[0], x[1], kStride2Pad1, 1); }, uniform({1, 2, 3, 3}, 24),
                       uniform({2, 2, 3, 3}, 25));
   // a conv encoder with a smooth nonlinearity, the contractive penalty's deep case
-  CHECK_GRADGRADCHECK([](const V& x) { return ad::tanh(ad::conv2d(x[0], x[1], x[2], {2, 1})); }, uniform({1, 1, 6, 6}, 26),
+  CHECK_GRADGRADCHECK([](const V& x) { return ad::tanh(ad::conv2d(x[0], x[1], x[2], kStride2Pad1)); }, uniform({1, 1, 6, 6}, 26),
                       uniform({2, 1, 3, 3}, 27), uniform({2}, 28));
 }
 
@@ -80,8 +84,8 @@ BOOST_AUTO_TEST_CASE(conv_error_messages) {
   CHECK_THROWS_WITH(ad::conv2d(x, ad::Tensor::zeros({32, 8, 3, 3})), "conv2d", "[128,16,14,14]", "[32,8,3,3]", "channels");
   CHECK_THROWS_WITH(ad::conv2d(ad::Tensor::zeros({16, 14, 14}), ad::Tensor::zeros({32, 16, 3, 3})), "conv2d", "4-D", "[16,14,14]");
   CHECK_THROWS_WITH(ad::conv2d(ad::Tensor::zeros({1, 1, 2, 2}), ad::Tensor::zeros({1, 1, 3, 3})), "conv2d", "smaller than the kernel");
-  CHECK_THROWS_WITH(ad::conv2d(x, ad::Tensor::zeros({32, 16, 3, 3}), {0, 1}), "conv2d", "stride");
+  CHECK_THROWS_WITH(ad::conv2d(x, ad::Tensor::zeros({32, 16, 3, 3}), ad::Conv2dOptions().stride(0).padding(1)), "conv2d", "stride");
   CHECK_THROWS_WITH(ad::conv2d(x, ad::Tensor::zeros({32, 16, 3, 3}), ad::Tensor::zeros({16}), {}), "conv2d", "bias", "[16]", "32");
   CHECK_THROWS_WITH(ad::conv_transpose2d(x, ad::Tensor::zeros({8, 4, 3, 3})), "conv_transpose2d", "[128,16,14,14]", "[8,4,3,3]");
-  CHECK_THROWS_WITH(ad::conv_transpose2d(x, ad::Tensor::zeros({16, 4, 3, 3}), {2, 1}, 2), "conv_transpose2d", "output_padding");
+  CHECK_THROWS_WITH(ad::conv_transpose2d(x, ad::Tensor::zeros({16, 4, 3, 3}), kStride2Pad1, 2), "conv_transpose2d", "output_padding");
 }

@@ -36,9 +36,9 @@ BOOST_AUTO_TEST_CASE(gradcheck_every_layer) {
   check_layer(linear, uniform({4, 5}, 2), {&linear.weight, &linear.bias});
   auto tied = nn::LinearT<double>::tied_to(linear);
   check_layer(*tied, uniform({4, 3}, 3), {&tied->weight, &tied->bias});
-  nn::Conv2dT<double> conv(2, 3, 3, gen, 2, 1);
+  nn::Conv2dT<double> conv(2, 3, 3, gen, nn::ConvOptions().stride(2).padding(1));
   check_layer(conv, uniform({2, 2, 5, 5}, 4), {&conv.weight, &conv.bias});
-  nn::ConvTranspose2dT<double> convt(3, 2, 3, gen, 2, 1, 1);
+  nn::ConvTranspose2dT<double> convt(3, 2, 3, gen, nn::ConvOptions().stride(2).padding(1).output_padding(1));
   check_layer(convt, uniform({2, 3, 3, 3}, 5), {&convt.weight, &convt.bias});
   nn::BatchNorm1dT<double> bn1(4);
   nn::init::uniform_(bn1.weight, 0.5, 1.5, gen);
@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(linear_and_conv_by_hand) {
   BOOST_TEST(z.value()(0, 1) == 2.0);
   BOOST_TEST(tied->named_parameters().empty());
 
-  nn::Conv2dT<double> conv(1, 1, 2, gen, 1, 0);
+  nn::Conv2dT<double> conv(1, 1, 2, gen);
   conv.weight.value() = xt::xarray<double>({1, 1, 2, 2}, 1.0);  // box filter
   conv.bias.value().fill(0.5);
   const Tensor64 c = conv(Tensor64::from_vector({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3}));
@@ -103,8 +103,8 @@ BOOST_AUTO_TEST_CASE(linear_and_conv_by_hand) {
 
 BOOST_AUTO_TEST_CASE(conv_transpose_layer_is_the_adjoint_of_conv_layer) {
   ad::Generator gen(3);
-  nn::Conv2dT<double> conv(3, 5, 3, gen, 2, 1, false);
-  nn::ConvTranspose2dT<double> convt(5, 3, 3, gen, 2, 1, 1, false);
+  nn::Conv2dT<double> conv(3, 5, 3, gen, nn::ConvOptions().stride(2).padding(1).bias(false));
+  nn::ConvTranspose2dT<double> convt(5, 3, 3, gen, nn::ConvOptions().stride(2).padding(1).output_padding(1).bias(false));
   convt.weight.value() = conv.weight.value();  // same [5,3,3,3] array: conv's [out,in] is convT's [in,out]
   const Tensor64 x = uniform({2, 3, 8, 8}, 4);
   const Tensor64 y = uniform({2, 5, 4, 4}, 5);

@@ -15,6 +15,8 @@
 using namespace test;
 
 namespace {
+// The convolution geometry most cases use: stride 2, padding 1 (the conv autoencoder's).
+const ad::Conv2dOptions kStride2Pad1 = ad::Conv2dOptions().stride(2).padding(1);
 // Restores the thread count a test changed.
 struct Threads {
   explicit Threads(int n) : previous(ad::num_threads()) { ad::set_num_threads(n); }
@@ -129,8 +131,8 @@ BOOST_AUTO_TEST_CASE(convolution_and_batch_norm_split_by_samples_and_channels_ma
   const ad::Tensor bias = random_float({16}, 22), gamma = random_float({16}, 23), beta = random_float({16}, 24);
   auto run = [&] {
     const ad::Tensor xl = x.detach().set_requires_grad(true);
-    const ad::Tensor y = ad::batch_norm(ad::conv2d(xl, w, bias, {2, 1}), gamma, beta, 1e-5);
-    const ad::Tensor up = ad::conv_transpose2d(y, w, {2, 1}, 1);
+    const ad::Tensor y = ad::batch_norm(ad::conv2d(xl, w, bias, kStride2Pad1), gamma, beta, 1e-5);
+    const ad::Tensor up = ad::conv_transpose2d(y, w, kStride2Pad1, 1);
     ad::sum(ad::mul(up, random_float(up.shape(), 25))).backward();
     return std::vector<ad::Tensor>{y, up, xl.grad()};
   };

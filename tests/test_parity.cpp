@@ -31,6 +31,8 @@ using namespace test;
 using V = std::vector<Tensor64>;
 
 namespace {
+// The convolution geometry most cases use: stride 2, padding 1 (the conv autoencoder's).
+const ad::Conv2dOptions kStride2Pad1 = ad::Conv2dOptions().stride(2).padding(1);
 
 constexpr double kTol64 = 1e-9, kTol32 = 1e-5;
 const std::string kDir = PARITY_DIR;
@@ -295,11 +297,11 @@ BOOST_AUTO_TEST_CASE(fused_and_special_ops_match_pytorch) {
   op_case("batch_norm_2d", [](const V& x) { return ad::batch_norm(x[0], x[1], x[2], 1e-5); });
   op_case("batch_norm_4d", [](const V& x) { return ad::batch_norm(x[0], x[1], x[2], 1e-3); });
   op_case("topk_mask_3", [](const V& x) { return ad::topk_mask(x[0], 3); });
-  op_case("conv2d_s2_p1_bias", [](const V& x) { return ad::conv2d(x[0], x[1], x[2], {2, 1}); });
+  op_case("conv2d_s2_p1_bias", [](const V& x) { return ad::conv2d(x[0], x[1], x[2], kStride2Pad1); });
   op_case("conv2d_s1_p0_2x3", [](const V& x) { return ad::conv2d(x[0], x[1]); });
-  op_case("conv_transpose2d_s2_p1_op1_bias", [](const V& x) { return ad::conv_transpose2d(x[0], x[1], x[2], {2, 1}, 1); });
-  op_case("conv_transpose2d_s2_op_1_0", [](const V& x) { return ad::conv_transpose2d(x[0], x[1], {2, 0}, 1, 0); });
-  op_case("conv2d_weight_grad_s2_p1", [](const V& x) { return ad::conv2d_weight_grad(x[0], x[1], 3, 3, {2, 1}); });
+  op_case("conv_transpose2d_s2_p1_op1_bias", [](const V& x) { return ad::conv_transpose2d(x[0], x[1], x[2], kStride2Pad1, 1); });
+  op_case("conv_transpose2d_s2_op_1_0", [](const V& x) { return ad::conv_transpose2d(x[0], x[1], ad::Conv2dOptions().stride(2).padding(0), 1, 0); });
+  op_case("conv2d_weight_grad_s2_p1", [](const V& x) { return ad::conv2d_weight_grad(x[0], x[1], 3, 3, kStride2Pad1); });
 }
 
 BOOST_AUTO_TEST_CASE(losses_match_pytorch_for_each_reduction) {
@@ -324,9 +326,9 @@ BOOST_AUTO_TEST_CASE(layers_match_pytorch_in_train_and_eval_mode) {
   layer_case("Linear", linear);
   nn::LinearT<double> linear_no_bias(5, 3, gen, false);
   layer_case("Linear_no_bias", linear_no_bias);
-  nn::Conv2dT<double> conv(2, 3, 3, gen, 2, 1);
+  nn::Conv2dT<double> conv(2, 3, 3, gen, nn::ConvOptions().stride(2).padding(1));
   layer_case("Conv2d_s2_p1", conv);
-  nn::ConvTranspose2dT<double> convt(3, 2, 3, gen, 2, 1, 1);
+  nn::ConvTranspose2dT<double> convt(3, 2, 3, gen, nn::ConvOptions().stride(2).padding(1).output_padding(1));
   layer_case("ConvTranspose2d_s2_p1_op1", convt);
   nn::BatchNorm1dT<double> bn1(4);
   layer_case("BatchNorm1d_train_3_batches", bn1);
