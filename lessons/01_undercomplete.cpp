@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   spec.epochs = 10;
   spec.batch = 128;
   spec.lr = 2e-3;
+  spec.metrics = {"ae_test_mse", "pca_test_mse", "ae_test_psnr"};
   return run(argc, argv, spec, [](Lesson& L) {
     const nn::Dataset& train = L.train_set();
     const nn::Dataset& test = L.test_set();

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   spec.lr = 10.0;  // SGD with momentum on the per-pixel MSE (see below)
   spec.datasets = false;
   spec.quick_epochs = 3;
+  spec.metrics = {"max_principal_angle_deg", "linear_ae_to_pca_mse_ratio", "curve_ae_to_pca_mse_ratio"};
   return run(argc, argv, spec, [](Lesson& L) {
     // ---- (a) linear autoencoder against PCA on MNIST ----
     const std::size_t m = 16;

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   spec.batch = 128;
   spec.lr = 1e-3;
   spec.datasets = false;
+  spec.metrics = {"nondigit_mse_overcomplete", "nondigit_mse_undercomplete", "digit_mse_overcomplete",
+                  "digit_mse_undercomplete"};
   return run(argc, argv, spec, [](Lesson& L) {
     const nn::Dataset& train = L.train_set();
     const nn::Dataset& test = L.test_set();

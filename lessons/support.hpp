@@ -1,5 +1,8 @@
 // What every lesson shares: the command line, data loading (full or --quick), progress, image grids (PNG via
 // libpng), plots (gnuplot, from CSVs that are kept), metrics.json, and the lesson's README.md.
+// The one header lessons include; the code is in lessons/support/ by job: flags.cpp (command line, run),
+// lesson.cpp (data, progress, helpers), images.cpp (PNG grids, the caption font), plot.cpp (gnuplot),
+// report.cpp (CSV, metrics.json, README.md).
 //
 //   int main(int argc, char** argv) {
 //     return lessons::run(argc, argv, spec, [](lessons::Lesson& L) { ... L.metric("ae_test_mse", v, "..."); });
@@ -28,6 +31,8 @@ struct Spec {
   double lr = 1e-3;
   bool datasets = true;  // accepts --dataset mnist|fashion
   std::size_t quick_train = 2000, quick_test = 500, quick_epochs = 1;
+  std::vector<std::string> metrics;  // the metrics.json keys the lesson promises (LESSONS.md); the tests read them
+                                     // with --spec, and the run fails if one is not written
 };
 
 struct Options {

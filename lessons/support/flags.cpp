@@ -1,0 +1,135 @@
+// The command line every lesson takes, and run(): parse the flags, run the lesson, map errors to exit codes
+// (0 done, 1 missing or corrupt data or another error, 2 bad flags).
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <sstream>
+
+#include "autodiff/parallel.hpp"
+#include "lessons/support/internal.hpp"
+
+namespace lessons {
+
+namespace {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct HelpRequested {};
+struct SpecRequested {};
+
+std::string usage(const std::string& program, const Spec& spec) {
+  std::ostringstream os;
+  os << "usage: " << program << " [--epochs N] [--batch N] [--lr X] [--seed N] [--data-dir DIR] [--out DIR] [--threads N] [--quick]"
+     << (spec.datasets ? " [--dataset mnist|fashion]" : "");
+  return os.str();
+}
+
+std::string help(const std::string& program, const Spec& spec) {
+  std::ostringstream os;
+  os << program << ": " << spec.title << "\n  slides: " << spec.slides << "\n\n" << usage(program, spec) << "\n\n"
+     << "  --epochs N        training epochs (default " << spec.epochs << ")\n"
+     << "  --batch N         batch size (default " << spec.batch << ")\n"
+     << "  --lr X            learning rate (default " << spec.lr << ")\n"
+     << "  --seed N          the one seed behind all randomness (default 1)\n"
+     << "  --data-dir DIR    where mnist/ and fashion/ are (default " << nn::default_data_dir() << ")\n"
+     << "  --out DIR         output folder (default out/" << spec.id << ")\n"
+     << "  --threads N       threads for the kernels (default: AE_NUM_THREADS, else all cores)\n"
+     << "  --quick           a tiny subset and " << spec.quick_epochs << " epoch(s), for smoke tests\n"
+     << "  --spec            print the lesson's id, title, slides and metrics.json keys as JSON, and exit\n";
+  if (spec.datasets) os << "  --dataset NAME    mnist (default) or fashion\n";
+  return os.str();
+}
+
+template <class T>
+T parse_number(const std::string& flag, const std::string& text) {
+  std::istringstream is(text);
+  T v;
+  if (!(is >> v) || !is.eof()) throw UsageError("malformed value '" + text + "' for " + flag);
+  if constexpr (std::is_unsigned_v<T>) {
+    if (text.find('-') != std::string::npos) throw UsageError("malformed value '" + text + "' for " + flag);
+  }
+  return v;
+}
+
+Options parse(int argc, char** argv, const Spec& spec) {
+  Options o;
+  o.epochs = spec.epochs;
+  o.batch = spec.batch;
+  o.lr = spec.lr;
+  o.data_dir = nn::default_data_dir();
+  o.out_dir = std::string(AE_SOURCE_DIR) + "/out/" + spec.id;
+  bool epochs_given = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw UsageError("flag " + flag + " needs a value");
+      return argv[++i];
+    };
+    if (flag == "--help" || flag == "-h") throw HelpRequested{};
+    else if (flag == "--spec") throw SpecRequested{};
+    else if (flag == "--epochs") o.epochs = parse_number<std::size_t>(flag, value()), epochs_given = true;
+    else if (flag == "--batch") o.batch = parse_number<std::size_t>(flag, value());
+    else if (flag == "--lr") o.lr = parse_number<double>(flag, value());
+    else if (flag == "--seed") o.seed = parse_number<std::uint64_t>(flag, value());
+    else if (flag == "--data-dir") o.data_dir = value();
+    else if (flag == "--out") o.out_dir = value();
+    else if (flag == "--threads") o.threads = parse_number<int>(flag, value());
+    else if (flag == "--quick") o.quick = true;
+    else if (flag == "--dataset" && spec.datasets) {
+      o.dataset = value();
+      if (o.dataset != "mnist" && o.dataset != "fashion") throw UsageError("--dataset must be mnist or fashion, not '" + o.dataset + "'");
+    } else throw UsageError("unknown flag '" + flag + "'");
+  }
+  if (o.epochs == 0) throw UsageError("--epochs must be at least 1");
+  if (o.batch == 0) throw UsageError("--batch must be at least 1");
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive number");
+  if (o.threads < 0) throw UsageError("--threads must be 0 or more");
+  if (o.quick && !epochs_given) o.epochs = spec.quick_epochs;
+  return o;
+}
+
+
+// --spec: what the lesson is and the metrics.json keys it promises, as one JSON object.
+std::string spec_json(const Spec& spec) {
+  std::ostringstream os;
+  os << "{\"id\": \"" << detail::json_escape(spec.id) << "\", \"title\": \"" << detail::json_escape(spec.title)
+     << "\", \"slides\": \"" << detail::json_escape(spec.slides) << "\", \"metrics\": [";
+  for (std::size_t i = 0; i < spec.metrics.size(); ++i) os << (i ? ", " : "") << "\"" << detail::json_escape(spec.metrics[i]) << "\"";
+  os << "]}";
+  return os.str();
+}
+
+}  // namespace
+
+int run(int argc, char** argv, const Spec& spec, const std::function<void(Lesson&)>& body) {
+  const std::string program = "lesson" + spec.id;
+  Options options;
+  try {
+    options = parse(argc, argv, spec);
+  } catch (const HelpRequested&) {
+    std::cout << help(program, spec);
+    return 0;
+  } catch (const SpecRequested&) {
+    std::cout << spec_json(spec) << std::endl;
+    return 0;
+  } catch (const UsageError& e) {
+    std::cerr << program << ": " << e.what() << "; " << usage(program, spec) << std::endl;
+    return 2;
+  }
+  try {
+    if (options.threads > 0) ad::set_num_threads(options.threads);
+    const auto t0 = std::chrono::steady_clock::now();
+    Lesson lesson(spec, options, program);
+    std::cout << program << ": " << spec.title << (options.quick ? " (quick)" : "") << " -> " << options.out_dir << std::endl;
+    body(lesson);
+    lesson.finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return 0;
+  } catch (const std::exception& e) {
+    if (detail::stdout_is_terminal()) std::cout << std::endl;
+    std::cerr << program << ": error: " << e.what() << std::endl;
+    return 1;
+  }
+}
+
+}  // namespace lessons

@@ -1,0 +1,104 @@
+// A lesson's data (full or --quick-sized), progress lines, and the helpers lessons share.
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "lessons/support/internal.hpp"
+
+namespace lessons {
+
+namespace fs = std::filesystem;
+
+Lesson::Lesson(Spec spec, Options options, std::string program)
+    : spec_(std::move(spec)), options_(std::move(options)), program_(std::move(program)) {
+  std::error_code ec;
+  fs::create_directories(options_.out_dir, ec);
+  if (ec) throw ad::Error("cannot create the output folder " + options_.out_dir + ": " + ec.message());
+}
+
+std::string Lesson::path(const std::string& file) const { return (fs::path(options_.out_dir) / file).string(); }
+
+nn::Dataset Lesson::load(const std::string& kind, nn::Split split) {
+  const std::size_t limit = options_.quick ? (split == nn::Split::Train ? spec_.quick_train : spec_.quick_test) : 0;
+  return nn::load_dataset(kind, options_.data_dir, split, limit);
+}
+
+const nn::Dataset& Lesson::train_set() {
+  if (!train_) train_ = std::make_unique<nn::Dataset>(load(options_.dataset, nn::Split::Train));
+  return *train_;
+}
+
+const nn::Dataset& Lesson::test_set() {
+  if (!test_) test_ = std::make_unique<nn::Dataset>(load(options_.dataset, nn::Split::Test));
+  return *test_;
+}
+
+void Lesson::say(const std::string& line) const { std::cout << line << std::endl; }
+
+ae::Callbacks Lesson::progress(const std::string& what, ae::Callbacks extra) {
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  auto epoch_start = std::make_shared<std::chrono::steady_clock::time_point>(*last);
+  const bool tty = detail::stdout_is_terminal();
+  ae::Callbacks cb;
+  cb.on_batch = [=](std::size_t epoch, std::size_t batch, std::size_t batches, double loss) {
+    if (batch == 1) *epoch_start = std::chrono::steady_clock::now();
+    if (tty) {
+      const auto now = std::chrono::steady_clock::now();
+      if (batch == batches || now - *last > std::chrono::milliseconds(100)) {
+        *last = now;
+        const double elapsed = std::chrono::duration<double>(now - *epoch_start).count();
+        const double rate = static_cast<double>(batch * options_.batch) / std::max(elapsed, 1e-9);
+        const double eta = elapsed / static_cast<double>(batch) * static_cast<double>(batches - batch);
+        const std::size_t filled = 24 * batch / batches;
+        std::cout << "\r  " << what << " epoch " << epoch << "/" << options_.epochs << " [" << std::string(filled, '#')
+                  << std::string(24 - filled, '.') << "] " << batch << "/" << batches << " loss " << fmt(loss, 5) << " "
+                  << static_cast<long>(rate) << " samples/s ETA " << fmt(eta, 2) << "s   " << std::flush;
+      }
+    }
+    if (extra.on_batch) extra.on_batch(epoch, batch, batches, loss);
+  };
+  cb.on_epoch = [=](const ae::EpochStats& s) {
+    std::ostringstream os;
+    os << "  " << what << " epoch " << s.epoch << "/" << s.epochs;
+    for (auto& [name, v] : s.terms.values) os << " " << name << " " << fmt(v, 5);
+    os << " (" << fmt(s.seconds, 2) << " s, " << static_cast<long>(s.samples_per_second) << " samples/s)";
+    if (tty) std::cout << "\r" << std::string(110, ' ') << "\r";
+    std::cout << os.str() << std::endl;
+    if (extra.on_epoch) extra.on_epoch(s);
+  };
+  return cb;
+}
+
+// ---- helpers -----------------------------------------------------------------------------------------------
+
+std::vector<std::size_t> first_of_each_class(const nn::Dataset& data, std::size_t per_class) {
+  std::vector<std::size_t> picked;
+  for (std::size_t c = 0; c < 10; ++c) {
+    std::size_t found = 0;
+    for (std::size_t i = 0; i < data.size() && found < per_class; ++i)
+      if (data.labels[i] == c) {
+        picked.push_back(i);
+        ++found;
+      }
+  }
+  return picked;
+}
+
+Tensor rows(const Tensor& images, const std::vector<std::size_t>& indices) {
+  ad::NoGradGuard no_grad;
+  return ad::index_select(images, indices);
+}
+
+double psnr_from_mse(double mse) { return 10.0 * std::log10(1.0 / std::max(mse, 1e-12)); }
+
+std::string fmt(double v, int precision) {
+  std::ostringstream os;
+  os << std::setprecision(precision) << v;
+  return os.str();
+}
+
+}  // namespace lessons

@@ -1,0 +1,194 @@
+// Plots: each is a CSV of its numbers plus the gnuplot script that draws it (both kept beside the PNG).
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "lessons/support/internal.hpp"
+
+namespace lessons {
+
+namespace fs = std::filesystem;
+using detail::csv_key;
+using detail::num;
+
+namespace {
+
+bool have_gnuplot() {
+  static const bool found = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
+  return found;
+}
+
+
+// gnuplot SCRIPT run inside DIR with its output in LOG, without a shell (no path is ever parsed as a command).
+bool run_gnuplot(const std::string& dir, const std::string& script, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(127);
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
+    execlp("gnuplot", "gnuplot", script.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::string gp_quote(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    o += c;
+  }
+  return o + "\"";
+}
+
+
+}  // namespace
+
+Plot::Plot(std::string title, std::string xlabel, std::string ylabel)
+    : title_(std::move(title)), xlabel_(std::move(xlabel)), ylabel_(std::move(ylabel)) {}
+
+Plot& Plot::line(const std::string& name, const std::vector<double>& x, const std::vector<double>& y, bool points) {
+  if (kind_ != Kind::None && kind_ != Kind::XY) throw ad::Error("Plot: cannot mix lines with another kind of plot");
+  if (x.size() != y.size()) throw ad::Error("Plot::line '" + name + "': " + std::to_string(x.size()) + " x values, " + std::to_string(y.size()) + " y values");
+  kind_ = Kind::XY;
+  csv_header_ = "series,x,y";
+  for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(csv_key(name) + "," + num(x[i]) + "," + num(y[i]));
+  plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(csv_key(name)) + " ? $3 : 1/0) with " +
+                          (points ? "linespoints pt 7 ps 0.8" : "lines") + " lw 2 title " + gp_quote(name));
+  return *this;
+}
+
+Plot& Plot::scatter(const std::string& name, const std::vector<double>& x, const std::vector<double>& y, double size) {
+  if (kind_ != Kind::None && kind_ != Kind::XY) throw ad::Error("Plot: cannot mix a scatter with another kind of plot");
+  kind_ = Kind::XY;
+  csv_header_ = "series,x,y";
+  for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(csv_key(name) + "," + num(x[i]) + "," + num(y[i]));
+  plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(csv_key(name)) + " ? $3 : 1/0) with points pt 7 ps " +
+                          num(size) + " title " + gp_quote(name));
+  return *this;
+}
+
+Plot& Plot::scatter_by_class(const std::vector<double>& x, const std::vector<double>& y, const std::vector<std::size_t>& cls,
+                             const std::vector<std::string>& class_names) {
+  if (kind_ != Kind::None) throw ad::Error("Plot: a class scatter stands alone");
+  kind_ = Kind::Class;
+  csv_header_ = "x,y,class";
+  for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(num(x[i]) + "," + num(y[i]) + "," + std::to_string(cls[i]));
+  for (std::size_t c = 0; c < class_names.size(); ++c)
+    plot_clauses_.push_back("DATA every ::1 using 1:(int($3) == " + std::to_string(c) + " ? $2 : 1/0) with points pt 7 ps 0.35 title " +
+                            gp_quote(class_names[c]));
+  return *this;
+}
+
+Plot& Plot::histogram(const std::string& name, const std::vector<double>& values, std::size_t bins, double lo, double hi) {
+  if (kind_ != Kind::None && kind_ != Kind::XY) throw ad::Error("Plot: cannot mix a histogram with another kind of plot");
+  if (bins == 0 || !(hi > lo)) throw ad::Error("Plot::histogram: needs bins > 0 and hi > lo");
+  std::vector<double> counts(bins, 0.0);
+  for (double v : values) {
+    const double t = (v - lo) / (hi - lo);
+    counts[static_cast<std::size_t>(std::clamp(t, 0.0, 1.0 - 1e-12) * static_cast<double>(bins))] += 1;
+  }
+  kind_ = Kind::XY;
+  csv_header_ = "series,x,y";
+  const double width = (hi - lo) / static_cast<double>(bins);
+  for (std::size_t b = 0; b < bins; ++b)
+    csv_rows_.push_back(csv_key(name) + "," + num(lo + (static_cast<double>(b) + 0.5) * width) + "," + num(counts[b] / std::max<double>(1.0, static_cast<double>(values.size()))));
+  commands_.push_back("set style fill transparent solid 0.45 noborder");
+  plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(csv_key(name)) + " ? $3 : 1/0):(" + num(width) +
+                          ") with boxes title " + gp_quote(name));
+  return *this;
+}
+
+Plot& Plot::bars(const std::vector<std::string>& categories, const std::vector<std::pair<std::string, std::vector<double>>>& series) {
+  if (kind_ != Kind::None) throw ad::Error("Plot: bars stand alone");
+  kind_ = Kind::Bars;
+  csv_header_ = "category";
+  for (auto& [name, v] : series) {
+    csv_header_ += "," + csv_key(name);
+    if (v.size() != categories.size()) throw ad::Error("Plot::bars: series '" + name + "' does not match the categories");
+  }
+  for (std::size_t c = 0; c < categories.size(); ++c) {
+    std::string row = csv_key(categories[c]);
+    for (auto& [name, v] : series) row += "," + num(v[c]);
+    csv_rows_.push_back(row);
+  }
+  commands_.push_back("set style data histograms");
+  commands_.push_back("set style histogram clustered gap 1");
+  commands_.push_back("set style fill solid 0.8 border -1");
+  commands_.push_back("set xtics rotate by -25");
+  for (std::size_t s = 0; s < series.size(); ++s)
+    plot_clauses_.push_back(std::string("DATA every ::1 using ") + std::to_string(s + 2) + (s == 0 ? ":xtic(1)" : "") +
+                            " title " + gp_quote(series[s].first));
+  return *this;
+}
+
+Plot& Plot::log_x() {
+  commands_.push_back("set logscale x 2");
+  return *this;
+}
+Plot& Plot::log_y() {
+  commands_.push_back("set logscale y");
+  return *this;
+}
+Plot& Plot::command(const std::string& line) {
+  commands_.push_back(line);
+  return *this;
+}
+Plot& Plot::size(int width, int height) {
+  width_ = width;
+  height_ = height;
+  return *this;
+}
+
+void Lesson::plot(const std::string& stem, const Plot& p, const std::string& caption, const std::string& slide,
+                  const std::string& notice) {
+  {
+    std::ofstream csv(path(stem + ".csv"));
+    csv << p.csv_header_ << "\n";
+    for (auto& r : p.csv_rows_) csv << r << "\n";
+    if (!csv) throw ad::Error("cannot write " + path(stem + ".csv"));
+  }
+  {
+    std::ofstream gp(path(stem + ".gp"));
+    gp << "# Renders " << stem << ".png from " << stem << ".csv: gnuplot " << stem << ".gp\n"
+       << "set terminal pngcairo size " << p.width_ << "," << p.height_ << " enhanced font 'Sans,11'\n"
+       << "set output '" << stem << ".png'\n"
+       << "set datafile separator ','\n"
+       << "set title " << gp_quote(p.title_) << "\n"
+       << "set xlabel " << gp_quote(p.xlabel_) << "\n"
+       << "set ylabel " << gp_quote(p.ylabel_) << "\n"
+       << "set grid\nset key outside right top\n";
+    for (auto& c : p.commands_) gp << c << "\n";
+    gp << "DATA = '" << stem << ".csv'\nplot ";
+    for (std::size_t i = 0; i < p.plot_clauses_.size(); ++i) {
+      const std::string& clause = p.plot_clauses_[i];
+      gp << (i ? ", \\\n     " : "") << clause;
+    }
+    gp << "\n";
+  }
+  if (have_gnuplot()) {
+    if (!run_gnuplot(options_.out_dir, stem + ".gp", stem + ".gnuplot.log"))
+      throw ad::Error("gnuplot failed on " + path(stem + ".gp") + " (see " + path(stem + ".gnuplot.log") + ")");
+    fs::remove(path(stem + ".gnuplot.log"));
+  } else {
+    static bool warned = false;
+    if (!warned) say("note: gnuplot is not installed; the plots' CSV and .gp scripts are written, run 'gnuplot NAME.gp' to render them");
+    warned = true;
+  }
+  figures_.push_back({stem + ".png", caption, slide, notice});
+}
+
+}  // namespace lessons

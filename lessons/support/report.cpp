@@ -1,0 +1,134 @@
+// The lesson's report: CSV tables, metrics, notes, and at the end metrics.json and README.md.
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "autodiff/blas.hpp"
+#include "autodiff/parallel.hpp"
+#include "lessons/support/internal.hpp"
+
+namespace lessons {
+
+namespace detail {
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    if (c == '\n') {
+      o += "\\n";
+      continue;
+    }
+    o += c;
+  }
+  return o;
+}
+
+
+std::string num(double v) {
+  std::ostringstream os;
+  os << std::setprecision(8) << v;
+  return os.str();
+}
+
+
+// A series name as a CSV field: no separators inside.
+std::string csv_key(std::string name) {
+  for (char& c : name)
+    if (c == ',' || c == '"' || c == '\n') c = ';';
+  return name;
+}
+
+
+bool stdout_is_terminal() { return isatty(fileno(stdout)); }
+
+}  // namespace detail
+
+using detail::json_escape;
+using detail::num;
+
+void Lesson::csv(const std::string& stem, const std::string& header, const std::vector<std::vector<std::string>>& rows,
+                 const std::string& description) {
+  std::ofstream out(path(stem + ".csv"));
+  out << header << "\n";
+  for (auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) out << (i ? "," : "") << r[i];
+    out << "\n";
+  }
+  if (!out) throw ad::Error("cannot write " + path(stem + ".csv"));
+  csvs_.emplace_back(stem + ".csv", description);
+}
+
+void Lesson::metric(const std::string& key, double value, const std::string& meaning) {
+  if (!std::isfinite(value)) throw ad::Error("metric '" + key + "' is not finite (" + std::to_string(value) + ")");
+  metrics_.emplace_back(key, value, meaning);
+}
+
+void Lesson::metric(const std::string& key, const std::string& value, const std::string& meaning) {
+  metrics_.emplace_back(key, value, meaning);
+}
+
+void Lesson::note(const std::string& paragraph) { notes_.push_back(paragraph); }
+
+void Lesson::finish(double seconds) {
+  for (const auto& key : spec_.metrics) {  // every key the lesson promises (its Spec) must have been written
+    bool written = false;
+    for (const auto& m : metrics_) written = written || std::get<0>(m) == key;
+    if (!written) throw ad::Error("lesson " + spec_.id + " did not write its metric '" + key + "'");
+  }
+  metric("run_seconds", seconds, "wall-clock time of the run");
+  {
+    std::ofstream js(path("metrics.json"));
+    js << "{\n";
+    for (std::size_t i = 0; i < metrics_.size(); ++i) {
+      const auto& [key, value, meaning] = metrics_[i];
+      js << "  \"" << json_escape(key) << "\": ";
+      if (std::holds_alternative<double>(value)) js << num(std::get<double>(value));
+      else js << "\"" << json_escape(std::get<std::string>(value)) << "\"";
+      js << (i + 1 < metrics_.size() ? ",\n" : "\n");
+    }
+    js << "}\n";
+    if (!js) throw ad::Error("cannot write " + path("metrics.json"));
+  }
+  std::ostringstream md;
+  md << "# Lesson " << spec_.id.substr(0, 2) << ": " << spec_.title << "\n\n"
+     << spec_.summary << "\n\n"
+     << "Slides: " << spec_.slides << ".\n\n";
+  for (auto& n : notes_) md << n << "\n\n";
+  md << "## Figures\n\n";
+  for (auto& f : figures_) {
+    md << "### " << f.caption << "\n\n![" << f.caption << "](" << f.file << ")\n\n"
+       << "*Reproduces:* " << f.slide << ".\n\n" << f.notice << "\n\n";
+  }
+  md << "## Metrics (`metrics.json`)\n\n| key | value | meaning |\n|---|---|---|\n";
+  for (auto& [key, value, meaning] : metrics_)
+    md << "| `" << key << "` | " << (std::holds_alternative<double>(value) ? fmt(std::get<double>(value), 5) : std::get<std::string>(value))
+       << " | " << meaning << " |\n";
+  if (!csvs_.empty() || !figures_.empty()) {
+    md << "\n## Data files\n\nEvery plot's numbers are in the CSV of the same name (with the gnuplot script that draws it).\n";
+    for (auto& [file, desc] : csvs_) md << "- `" << file << "`: " << desc << "\n";
+  }
+  md << "\n## Run\n\n`" << program_;
+  if (options_.quick) md << " --quick";
+  md << " --epochs " << options_.epochs << " --batch " << options_.batch << " --lr " << options_.lr << " --seed " << options_.seed;
+  if (spec_.datasets) md << " --dataset " << options_.dataset;
+  md << "` in " << fmt(seconds, 3) << " s" << (options_.quick ? " (quick mode: a small subset, numbers are not meaningful)" : "")
+     << " on " << ad::num_threads() << " thread(s). BLAS: " << ad::blas::config() << ".\n";
+  std::ofstream readme(path("README.md"));
+  readme << md.str();
+  if (!readme) throw ad::Error("cannot write " + path("README.md"));
+
+  std::cout << "\n" << spec_.id << " metrics (" << options_.out_dir << "/metrics.json):\n";
+  for (auto& [key, value, meaning] : metrics_)
+    std::cout << "  " << std::left << std::setw(36) << key << " "
+              << (std::holds_alternative<double>(value) ? fmt(std::get<double>(value), 5) : std::get<std::string>(value)) << "\n";
+}
+
+
+}  // namespace lessons
