@@ -1,4 +1,4 @@
-// Shape ops: permute/transpose, reshape, flatten, row gather, slice, concat, and the k-sparse top-k mask.
+// Shape ops: permute/transpose, reshape, flatten, row gather, slice, concat.
 // Each one's backward is its adjoint, itself an op (permute ↔ inverse permute, index_select ↔ index_add,
 // slice ↔ unslice).
 #include <algorithm>
@@ -195,33 +195,6 @@ TensorT<T> concat(const std::vector<TensorT<T>>& parts, std::size_t axis) {
   });
 }
 
-// k-sparse: per row, keep the k entries of largest magnitude (Makhzani & Frey 2013; slides 004 "SPARSE AUTOENCODERS":
-// "conservando las k mayores activaciones en módulo"). The mask is a constant: gradient only through kept units.
-template <class T>
-TensorT<T> topk_mask(const TensorT<T>& a, std::size_t k) {
-  require_defined("topk_mask", a);
-  if (a.dim() != 2) detail::fail("topk_mask: expects a 2-D [batch, units] tensor, got ", shape_str(a.shape()));
-  const std::size_t rows = a.size(0), cols = a.size(1);
-  if (k > cols) detail::fail("topk_mask: k=", k, " exceeds the ", cols, " units of ", shape_str(a.shape()));
-  xt::xarray<T> mask = xt::zeros<T>({rows, cols});
-  std::vector<std::size_t> order(cols);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const T* row = a.data() + r * cols;
-    std::iota(order.begin(), order.end(), 0);
-    // Larger magnitude first; ties broken by index, so the result is deterministic.
-    auto larger = [row](std::size_t i, std::size_t j) {
-      const T ai = std::abs(row[i]), aj = std::abs(row[j]);
-      return ai > aj || (ai == aj && i < j);
-    };
-    std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), larger);
-    for (std::size_t i = 0; i < k; ++i) mask(r, order[i]) = T(1);
-  }
-  xt::xarray<T> v = a.value() * mask;
-  TensorT<T> kept = constant(std::move(mask));
-  return make_result<T>(std::move(v), "topk_mask", {a},
-                        [kept](const BackwardArgs<T>& c) -> Grads<T> { return {mul(c.grad, kept)}; });
-}
-
 #define AD_SHAPE_OPS(T)                                                                            \
   template TensorT<T> permute(const TensorT<T>&, const std::vector<std::size_t>&);                 \
   template TensorT<T> transpose(const TensorT<T>&);                                                \
@@ -231,8 +204,7 @@ TensorT<T> topk_mask(const TensorT<T>& a, std::size_t k) {
   template TensorT<T> index_add(const Shape&, const std::vector<std::size_t>&, const TensorT<T>&); \
   template TensorT<T> slice(const TensorT<T>&, std::size_t, std::size_t, std::size_t);             \
   template TensorT<T> unslice(const TensorT<T>&, const Shape&, std::size_t, std::size_t);          \
-  template TensorT<T> concat(const std::vector<TensorT<T>>&, std::size_t);                         \
-  template TensorT<T> topk_mask(const TensorT<T>&, std::size_t);
+  template TensorT<T> concat(const std::vector<TensorT<T>>&, std::size_t);
 AD_INSTANTIATE(AD_SHAPE_OPS)
 
 }  // namespace ad

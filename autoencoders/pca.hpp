@@ -3,6 +3,8 @@
 //   Autoencoder básico ≠ PCA"; 001 "Encoder = PCA, if it uses linear activation functions").
 // Fit: eigendecomposition of the covariance C = (1/(N−1)) X̃ᵀX̃ of the centred data X̃ (LAPACK, in double).
 // transform: z = (x − μ) Vₖ;  inverse_transform: x' = z Vₖᵀ + μ.
+// Departure from the slide: none in the model; the covariance takes 1/(N−1) (the sample covariance, as numpy's
+// cov), which scales the explained variances, not the axes.
 #pragma once
 
 #include "autodiff/ops.hpp"

@@ -40,7 +40,7 @@ MUTANTS = {
         "return ad::add(q.mu, ad::mul(ad::exp(q.logvar), eps));"),
     "tied_decoder_filters_not_transposed": (
         "autoencoders/autoencoder.cpp",
-        "return config_.tied ? ad::transpose(last.weight) : last.weight;",
+        "return options_.tied() ? ad::transpose(last.weight) : last.weight;",
         "return last.weight;"),
     "idx_images_rows_and_columns_swapped": (
         "nn/data.cpp",
@@ -52,7 +52,7 @@ MUTANTS = {
         "if (it->second->shape() != t.shape())",
         "if (it->second->numel() != t.numel())"),
     "psnr_with_peak_255": (
-        "lessons/support.cpp",
+        "lessons/support/lesson.cpp",
         "return 10.0 * std::log10(1.0 / std::max(mse, 1e-12));",
         "return 10.0 * std::log10(255.0 * 255.0 / std::max(mse, 1e-12));"),
     # more of the same kinds: conventions, scales, off-by-ones, wrong axes
@@ -71,29 +71,29 @@ MUTANTS = {
     "conv_transpose_init_from_in_channels": ("nn/layers.cpp", "default_init(weight, bias, out_channels * k * k, gen);",
                                              "default_init(weight, bias, in_channels * k * k, gen);"),
     "cross_entropy_summed_over_batch": ("nn/losses.cpp", "T(-1) / static_cast<T>(n));", "T(-1));"),
-    "topk_by_value_not_magnitude": ("autodiff/shape_ops.cpp", "const T ai = std::abs(row[i]), aj = std::abs(row[j]);",
+    "topk_by_value_not_magnitude": ("autodiff/topk.cpp", "const T ai = std::abs(row[i]), aj = std::abs(row[j]);",
                                     "const T ai = row[i], aj = row[j];"),
     "k_sparse_encodes_k_not_alpha_k": (
         "autoencoders/k_sparse.cpp",
-        "static_cast<std::size_t>(std::lround(config_.alpha * static_cast<double>(config_.k))));",
-        "config_.k);"),
+        "static_cast<std::size_t>(std::lround(options_.alpha() * static_cast<double>(options_.k()))));",
+        "options_.k());"),
     "contractive_penalty_not_averaged": (
         "autoencoders/contractive.cpp",
         "return ad::mul(ad::sum(ad::mul(slope_sq, row_norms)), T(1) / static_cast<T>(x.size(0)));",
         "return ad::sum(ad::mul(slope_sq, row_norms));"),
     "gaussian_noise_not_clipped": (
-        "autoencoders/denoising.cpp",
+        "autoencoders/corruption.cpp",
         "v[i] = std::clamp(v[i] + static_cast<float>(level * gen.normal()), 0.0f, 1.0f);",
         "v[i] = v[i] + static_cast<float>(level * gen.normal());"),
-    "masking_keeps_instead_of_drops": ("autoencoders/denoising.cpp", "if (gen.uniform() < level) v[i] = 0.0f;",
+    "masking_keeps_instead_of_drops": ("autoencoders/corruption.cpp", "if (gen.uniform() < level) v[i] = 0.0f;",
                                        "if (gen.uniform() > level) v[i] = 0.0f;"),
-    "salt_and_pepper_only_salt": ("autoencoders/denoising.cpp", "gen.uniform() < 0.5 ? 0.0f : 1.0f;", "1.0f;"),
+    "salt_and_pepper_only_salt": ("autoencoders/corruption.cpp", "gen.uniform() < 0.5 ? 0.0f : 1.0f;", "1.0f;"),
     "denoising_target_is_the_corrupted_input": (
-        "autoencoders/denoising.cpp",
-        "return loss_on(is_training() ? corrupt(x, denoising_.corruption, denoising_.level, *gen_) : x, x);",
-        "const Tensor c = is_training() ? corrupt(x, denoising_.corruption, denoising_.level, *gen_) : x; return loss_on(c, c);"),
-    "vae_beta_ignored": ("autoencoders/variational.cpp", "ad::mul(kl, static_cast<float>(config_.beta))", "kl"),
-    "vae_test_elbo_keeps_beta": ("autoencoders/variational.cpp", "  config_.beta = 1.0;\n", "\n"),
+        "autoencoders/autoencoder.cpp",
+        "return loss_on(corrupting ? corrupt(x, options_.corruption(), options_.noise_level(), noise_) : x, x);",
+        "const Tensor c = corrupting ? corrupt(x, options_.corruption(), options_.noise_level(), noise_) : x; return loss_on(c, c);"),
+    "vae_beta_ignored": ("autoencoders/variational.cpp", "per_image), options_.beta());", "per_image));"),
+    "vae_test_elbo_keeps_beta": ("autoencoders/variational.cpp", "  options_.beta(1.0);\n", "\n"),
     "leaky_relu_default_slope": ("autoencoders/model.cpp", "std::make_shared<nn::LeakyReLU>(0.2);",
                                  "std::make_shared<nn::LeakyReLU>(0.01);"),
     "pca_covariance_over_n": ("autoencoders/pca.cpp", "1.0 / static_cast<double>(n - 1)", "1.0 / static_cast<double>(n)"),
