@@ -30,11 +30,9 @@ void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double 
 }  // namespace
 
 // Split over the library's threads by rows of C (rows of op(A)) when it has 64 or more, else by its columns
-// (columns of op(B)). Rows first, even when C is wide: the batch's rows then stay on the core that computed them,
-// since the elementwise ops around split the same way (measured 7 % faster per MLP epoch than splitting the
-// longer side, despite packing op(B) on both threads). Every element of C is still one single-threaded dot
-// product over k. Products under ~0.5 MFLOP are not worth a hand-off. With row_init (n values), each thread
-// first fills its block of C's rows with it (the linear layer's bias) and accumulates onto it.
+// (columns of op(B)); why rows first: docs/PERFORMANCE.md, "Threads". Every element of C is still one
+// single-threaded dot product over k. Small products are not split. With row_init (n values), each thread first
+// fills its block of C's rows with it (the linear layer's bias) and accumulates onto it.
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row_init) {

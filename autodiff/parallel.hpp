@@ -1,9 +1,8 @@
 // The library's own threads. Heavy kernels (matrix products, convolutions, large elementwise ops, Adam) cut
 // their work into one contiguous chunk per thread; OpenBLAS itself always runs single-threaded inside a chunk.
 //
-// Why not OpenBLAS's threads: on the autoencoders' small products ([128,784]·[784,256] and smaller) its
-// two-thread hand-off costs more than it gains (measured here: 3.7 ms two-threaded vs 3.2 ms one-threaded for
-// the MLP's 12 GEMMs per step; split by rows over our two threads, 2.0 ms).
+// Why not OpenBLAS's threads: on the autoencoders' small products its two-thread hand-off costs more than it
+// gains (docs/PERFORMANCE.md, "Threads").
 //
 // Chunks never cut a sum (a GEMM is split by rows or columns of its result, an elementwise op by elements), so
 // results are bit-identical whatever the thread count: same seed, same numbers.
