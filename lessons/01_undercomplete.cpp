@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
       L.say("  M=" + std::to_string(m) + ": test MSE autoencoder " + fmt(ae_mse.back()) + ", PCA " + fmt(pca_mse.back()));
       recon_by_m[m] = rows(rec, shown);
       if (m == focus) {
+        L.save_model(model, "autoencoder_m32.npz", "the autoencoder with a 32-number code");
         ae_focus = recon_by_m[m];
         pca_focus = rows(pca.reconstruct(test.images, m), shown);
       }

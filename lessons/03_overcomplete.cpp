@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
       nn::Adam adam(model->named_parameters(), L.options().lr);
       ae::fit(*model, loader, adam, L.epochs(), L.progress("784-" + std::to_string(code)));
       model->eval();
+      L.save_model(*model, code == 1024 ? "overcomplete_1024.npz" : "undercomplete_64.npz",
+                   code == 1024 ? "the overcomplete 784-1024 autoencoder" : "the undercomplete 784-64 autoencoder");
       models.push_back({code == 1024 ? "overcomplete 1024" : "undercomplete 64", std::move(model)});
     }
 

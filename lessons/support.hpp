@@ -104,6 +104,9 @@ class Lesson {
   void metric(const std::string& key, double value, const std::string& meaning);
   void metric(const std::string& key, const std::string& value, const std::string& meaning);
   void note(const std::string& paragraph);  // extra README text
+  // Saves a trained model as FILE (.npz, PyTorch state_dict names) in the output folder; the README lists it with
+  // the lines that open it in numpy and load it back in C++.
+  void save_model(const nn::Module& model, const std::string& file, const std::string& description);
 
   void finish(double seconds);  // metrics.json, README.md, the final table
 
@@ -117,6 +120,7 @@ class Lesson {
   std::unique_ptr<nn::Dataset> train_, test_;
   std::vector<Figure> figures_;
   std::vector<std::pair<std::string, std::string>> csvs_;
+  std::vector<std::pair<std::string, std::string>> models_;  // file, description
   std::vector<std::tuple<std::string, std::variant<double, std::string>, std::string>> metrics_;
   std::vector<std::string> notes_;
 };

@@ -226,6 +226,17 @@ BOOST_AUTO_TEST_CASE(corruptions_do_what_they_say) {
   BOOST_TEST(a == b);
 }
 
+// Gaussian corruption stays in the pixels' range: on black images E[clip(σε, 0, 1)²] = σ²/2 minus a tiny tail.
+BOOST_AUTO_TEST_CASE(gaussian_corruption_is_clipped_to_pixels) {
+  ad::Generator gen(21);
+  const Tensor black = Tensor::zeros({200, 100});
+  const Tensor noisy = ae::corrupt(black, ae::Corruption::Gaussian, 0.5, gen);
+  std::size_t outside = 0;
+  for (std::size_t i = 0; i < noisy.numel(); ++i) outside += noisy.data()[i] < 0.0f || noisy.data()[i] > 1.0f;
+  BOOST_TEST(outside == 0u);
+  BOOST_TEST(std::abs(ae::mean_squared_error(noisy, black) - 0.12) < 0.006);  // 0.125 − the tail above 1
+}
+
 BOOST_AUTO_TEST_CASE(contractive_closed_form_equals_autodiff_equals_finite_differences) {
   // A one-layer sigmoid encoder in float64: ‖J‖²_F three ways.
   const Tensor64 x = uniform({3, 6}, 14, 0, 1), w = uniform({4, 6}, 15), b = uniform({4}, 16);

@@ -83,7 +83,7 @@ Metrics check_lesson(const std::string& id, const std::vector<std::string>& keys
   BOOST_TEST_MESSAGE(r.output);
   BOOST_REQUIRE_MESSAGE(r.code == 0, id << " exited " << r.code << ":\n" << r.output);
 
-  std::size_t pngs = 0, csvs = 0;
+  std::size_t pngs = 0, csvs = 0, models = 0;
   for (const auto& f : fs::directory_iterator(out)) {
     const std::string name = f.path().filename().string();
     if (f.path().extension() == ".png") {
@@ -94,6 +94,13 @@ Metrics check_lesson(const std::string& id, const std::vector<std::string>& keys
         BOOST_TEST(bytes.substr(0, 8) == std::string("\x89PNG\r\n\x1a\n", 8));
       }
     }
+    if (f.path().extension() == ".npz") {  // a trained model: a ZIP archive, listed in the README
+      ++models;
+      BOOST_TEST_CONTEXT(name) {
+        BOOST_TEST(read(f.path()).substr(0, 4) == std::string("PK\x03\x04", 4));
+        BOOST_TEST(read(out / "README.md").find("`" + name + "`") != std::string::npos);
+      }
+    }
     if (f.path().extension() == ".csv") {
       ++csvs;
       const std::string text = read(f.path());
@@ -102,6 +109,7 @@ Metrics check_lesson(const std::string& id, const std::vector<std::string>& keys
   }
   BOOST_TEST(pngs >= 2u);
   BOOST_TEST(csvs >= 1u);
+  BOOST_TEST(models >= 1u);  // its main trained model(s), saved
 
   const auto metrics = parse_flat_json(read(out / "metrics.json"));
   for (const auto& key : keys) {

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "autodiff/blas.hpp"
+#include "nn/checkpoint.hpp"
 #include "autodiff/parallel.hpp"
 #include "lessons/support/internal.hpp"
 
@@ -76,6 +77,12 @@ void Lesson::metric(const std::string& key, const std::string& value, const std:
 
 void Lesson::note(const std::string& paragraph) { notes_.push_back(paragraph); }
 
+void Lesson::save_model(const nn::Module& model, const std::string& file, const std::string& description) {
+  nn::save(model, path(file));
+  models_.emplace_back(file, description + " (" + model.type_name() + ", " + std::to_string(model.parameter_count()) +
+                                 " parameters)");
+}
+
 void Lesson::finish(double seconds) {
   for (const auto& key : spec_.metrics) {  // every key the lesson promises (its Spec) must have been written
     bool written = false;
@@ -113,6 +120,15 @@ void Lesson::finish(double seconds) {
   if (!csvs_.empty() || !figures_.empty()) {
     md << "\n## Data files\n\nEvery plot's numbers are in the CSV of the same name (with the gnuplot script that draws it).\n";
     for (auto& [file, desc] : csvs_) md << "- `" << file << "`: " << desc << "\n";
+  }
+  if (!models_.empty()) {
+    md << "\n## Trained models\n\n";
+    for (auto& [file, desc] : models_) md << "- `" << file << "`: " << desc << "\n";
+    md << "\nEach is a `.npz` of named arrays (the parameters and buffers, as PyTorch's `state_dict` names them):\n\n"
+       << "```python\nimport numpy as np\nweights = np.load(\"" << models_.front().first
+       << "\")\nfor name in weights.files: print(name, weights[name].shape)\n```\n\n"
+       << "In C++, `nn::load(model, \"" << models_.front().first
+       << "\")` fills a model built with the same options (the lesson's source shows them).\n";
   }
   md << "\n## Run\n\n`" << program_;
   if (options_.quick) md << " --quick";
