@@ -196,6 +196,19 @@ BOOST_AUTO_TEST_CASE(lesson03_overcomplete) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(lesson05_denoising) {
+  Metrics m = quick_metrics("05_denoising");
+  // Gaussian σ = 0.5 (clipped): the DAE beats the plain AE, which beats the corrupted input (PSNR, dB)
+  BOOST_TEST(m["psnr_dae"] > m["psnr_plain_ae"]);
+  BOOST_TEST(m["psnr_plain_ae"] > m["psnr_noisy"]);
+  // the corrupted inputs' own error: clip(σε)² has mean σ²/2 = 0.125 on black/white pixels (9.03 dB), less on grey;
+  // salt-and-pepper sets about half the hit pixels to their opposite: MSE ≈ p/2 = 0.1 (10 dB)
+  BOOST_TEST((m["psnr_noisy"] > 9.0 && m["psnr_noisy"] < 10.0));
+  BOOST_TEST(std::abs(m["psnr_noisy_salt_and_pepper"] - 10.0) < 0.5);
+  // masking only removes ink: the masked input is closer to the clean digit than Gaussian σ = 0.5
+  BOOST_TEST(m["psnr_noisy_masking"] > m["psnr_noisy"]);
+}
+
 BOOST_AUTO_TEST_CASE(bad_flags_exit_2_naming_the_flag) {
   for (const char* args : {"--frobnicate", "--epochs", "--epochs ten", "--lr -1", "--dataset cifar", "--batch 0"}) {
     const Run r = run(exe("01_undercomplete") + " " + std::string(args));
