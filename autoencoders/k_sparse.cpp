@@ -13,7 +13,8 @@ KSparseAutoencoder::KSparseAutoencoder(KSparseOptions options, ad::Generator& ge
   decoder_linear = register_module("decoder", options_.tied() ? nn::Linear::tied_to(*encoder_linear)
                                                            : std::make_shared<nn::Linear>(options_.hidden(), options_.input(), gen));
   output_activation = register_module("output", make_activation(options_.output()));
-  if (options_.k_start() > options_.k()) k_ = std::min(options_.k_start(), options_.hidden());
+  // the schedule starts from k_start only when there is one (k_start without schedule_epochs is ignored)
+  if (options_.k_start() > options_.k() && options_.schedule_epochs() > 0) k_ = std::min(options_.k_start(), options_.hidden());
 }
 
 std::size_t KSparseAutoencoder::active_units() const {

@@ -487,6 +487,27 @@ BOOST_AUTO_TEST_CASE(overcomplete_copies_noise_undercomplete_does_not) {
   BOOST_TEST(over_digits < 0.5 * under_digits);
 }
 
+// k units in training and round(α·k) when encoding, on any input; a k_start without schedule epochs is no schedule.
+BOOST_AUTO_TEST_CASE(ksparse_keeps_k_in_training_and_alpha_k_when_encoding) {
+  ad::Generator gen(3);
+  ae::KSparseAutoencoder m(ae::KSparseOptions().input(20).hidden(30).k(4).alpha(2.5), gen);
+  const Tensor x = ad::randn<float>({16, 20}, gen);
+  auto per_row = [](const Tensor& h) {
+    std::vector<std::size_t> c(h.size(0), 0);
+    for (std::size_t i = 0; i < h.size(0); ++i)
+      for (std::size_t j = 0; j < h.size(1); ++j) c[i] += h.value()(i, j) != 0.0f;
+    return c;
+  };
+  m.train();
+  for (auto c : per_row(m.encode(x))) BOOST_TEST(c == 4u);
+  m.eval();
+  for (auto c : per_row(m.encode(x))) BOOST_TEST(c == 10u);  // round(2.5 · 4)
+  ae::KSparseAutoencoder unscheduled(ae::KSparseOptions().input(20).hidden(30).k(4).k_start(12), gen);
+  BOOST_TEST(unscheduled.k() == 4u);
+  unscheduled.set_epoch(1);
+  BOOST_TEST(unscheduled.k() == 4u);
+}
+
 // What the lessons draw: filters as images of the input (tied and untied), the k-sparse reconstruction from exactly
 // k units, the conv encoder's feature maps, PCA's axes and mean, the VAE's samples and interpolations.
 BOOST_AUTO_TEST_CASE(accessors_the_lessons_draw_from) {

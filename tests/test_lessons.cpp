@@ -196,6 +196,24 @@ BOOST_AUTO_TEST_CASE(lesson03_overcomplete) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(lesson04_sparse) {
+  Metrics m = quick_metrics("04_sparse");
+  // k-sparse: exactly k non-zeros per code in training, α·k when encoding, whatever the training did
+  BOOST_TEST(m["ksparse_nonzeros_training_min"] == m["ksparse_k"]);
+  BOOST_TEST(m["ksparse_nonzeros_training_max"] == m["ksparse_k"]);
+  BOOST_TEST(m["ksparse_nonzeros_encoding_min"] == m["ksparse_alpha_k"]);
+  BOOST_TEST(m["ksparse_nonzeros_encoding_max"] == m["ksparse_alpha_k"]);
+  BOOST_TEST(near(m["active_fraction_ksparse"], m["ksparse_alpha_k"] / 196, 1e-5));  // 196 hidden units
+  // the derived checks are computed from the metrics they name
+  BOOST_TEST(near(m["kl_mean_activation_rel_error"], std::abs(m["mean_activation_kl"] - m["kl_rho"]) / m["kl_rho"], 1e-5));
+  BOOST_TEST(near(m["mean_activation_ratio_l1_to_plain"], m["mean_activation_l1"] / m["mean_activation_plain"], 1e-5));
+  for (const std::string kind : {"plain", "l1", "kl", "ksparse", "pixels"})
+    BOOST_TEST_CONTEXT(kind) {
+      BOOST_TEST((m["classifier_test_error_" + kind] >= 0 && m["classifier_test_error_" + kind] < 0.9));
+      if (kind != "pixels") BOOST_TEST((m["active_fraction_" + kind] > 0 && m["active_fraction_" + kind] <= 1));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(lesson05_denoising) {
   Metrics m = quick_metrics("05_denoising");
   // Gaussian σ = 0.5 (clipped): the DAE beats the plain AE, which beats the corrupted input (PSNR, dB)
