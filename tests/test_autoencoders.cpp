@@ -577,6 +577,26 @@ BOOST_AUTO_TEST_CASE(accessors_the_lessons_draw_from) {
   BOOST_TEST((ad::max(samples).item() <= 1.0f && -ad::max(ad::neg(samples)).item() >= 0.0f));
 }
 
+// "The same detector at every position": moving the image 2 pixels moves the stride-2 block-1 maps by 1.
+BOOST_AUTO_TEST_CASE(first_conv_block_is_shift_equivariant) {
+  ad::Generator gen(36), noise(37);
+  ae::ConvAutoencoder conv(ae::ConvOptions(), gen);
+  conv.eval();
+  ad::NoGradGuard no_grad;
+  Tensor x = Tensor::zeros({1, 784}), shifted = Tensor::zeros({1, 784});
+  for (std::size_t r = 4; r < 24; ++r)
+    for (std::size_t c = 4; c < 24; ++c) x.value()(0, r * 28 + c) = static_cast<float>(noise.uniform());
+  for (std::size_t r = 0; r + 2 < 28; ++r)
+    for (std::size_t c = 0; c + 2 < 28; ++c) shifted.value()(0, (r + 2) * 28 + c + 2) = x.value()(0, r * 28 + c);
+  const Tensor a = conv.feature_maps(x, 1), b = conv.feature_maps(shifted, 1);
+  double worst = 0;
+  for (std::size_t ch = 0; ch < 16; ++ch)
+    for (std::size_t y = 0; y < 13; ++y)
+      for (std::size_t z = 0; z < 13; ++z)
+        worst = std::max(worst, static_cast<double>(std::fabs(b.value()(0, ch, y + 1, z + 1) - a.value()(0, ch, y, z))));
+  BOOST_TEST(worst < 1e-5);
+}
+
 // The test −ELBO is the β = 1 bound whatever β trains with; LeakyReLU activations have the slides' slope 0.2.
 BOOST_AUTO_TEST_CASE(negative_elbo_ignores_beta_and_leaky_relu_slope) {
   auto elbo = [](double beta) {

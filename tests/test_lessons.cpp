@@ -227,6 +227,19 @@ BOOST_AUTO_TEST_CASE(lesson05_denoising) {
   BOOST_TEST(m["psnr_noisy_masking"] > m["psnr_noisy"]);
 }
 
+BOOST_AUTO_TEST_CASE(lesson09_convolutional) {
+  Metrics m = quick_metrics("09_convolutional");
+  // exact sizes: channels {16, 32}, code 32, against 784-128-32-128-784
+  BOOST_TEST(m["conv_params"] == 111649.0);
+  BOOST_TEST(m["mlp_params"] == 209968.0);
+  BOOST_TEST(m["conv_test_mse"] < m["mlp_test_mse"]);  // quick: 0.022 against 0.042
+  BOOST_TEST(near(m["conv_test_psnr"], 10 * std::log10(1 / m["conv_test_mse"])));
+  // Pinsker: per pixel BCE(p, x) = H(x) + KL(x‖p) ≥ 2 (p − x)², so mean BCE ≥ 2 MSE
+  BOOST_TEST(m["conv_test_bce"] >= 2 * m["conv_test_mse"]);
+  BOOST_TEST(m["mlp_test_bce"] >= 2 * m["mlp_test_mse"]);
+  BOOST_TEST((m["kernel_cosine_to_init"] > -1 && m["kernel_cosine_to_init"] <= 1));
+}
+
 BOOST_AUTO_TEST_CASE(bad_flags_exit_2_naming_the_flag) {
   for (const char* args : {"--frobnicate", "--epochs", "--epochs ten", "--lr -1", "--dataset cifar", "--batch 0"}) {
     const Run r = run(exe("01_undercomplete") + " " + std::string(args));

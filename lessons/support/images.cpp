@@ -123,7 +123,10 @@ void write_png(const std::string& path, const std::vector<std::uint8_t>& pixels,
 
 void Lesson::grid(const std::string& stem, const std::vector<GridRow>& rows, const std::string& caption,
                   const std::string& slide, const std::string& notice, std::size_t side) {
-  const std::size_t scale = 2, cell = side * scale, gap = 4, margin = 8;
+  if (side == 0) throw ad::Error("grid " + stem + ": image side must be positive");
+  // each pixel drawn as a scale × scale block, at least 2 and enough for small images (3×3 kernels) to show
+  const std::size_t scale = std::max<std::size_t>(2, (28 + side - 1) / side), cell = side * scale, gap = 4, margin = 8;
+  const std::size_t row_h = std::max(cell, kGlyphH);  // a row is as tall as its images or its caption
   std::size_t label_w = 0, columns = 0;
   for (const auto& r : rows) {
     label_w = std::max(label_w, text_width(r.caption));
@@ -133,11 +136,11 @@ void Lesson::grid(const std::string& stem, const std::vector<GridRow>& rows, con
   }
   const std::size_t left = margin + label_w + (label_w ? 12 : 0);
   const std::size_t width = left + columns * (cell + gap) - gap + margin;
-  const std::size_t height = 2 * margin + rows.size() * (cell + gap) - gap;
+  const std::size_t height = 2 * margin + rows.size() * (row_h + gap) - gap;
   std::vector<std::uint8_t> img(width * height, 200);  // light grey: white images keep their edges
   for (std::size_t r = 0; r < rows.size(); ++r) {
-    const std::size_t top = margin + r * (cell + gap);
-    draw_text(img, width, margin, top + (cell - kGlyphH) / 2, rows[r].caption);
+    const std::size_t top = margin + r * (row_h + gap);
+    draw_text(img, width, margin, top + (row_h - kGlyphH) / 2, rows[r].caption);
     const Tensor& ims = rows[r].images;
     for (std::size_t k = 0; k < ims.size(0); ++k) {
       const float* px = ims.data() + k * side * side;
