@@ -121,6 +121,8 @@ class Lesson {
   std::vector<Figure> figures_;
   std::vector<std::pair<std::string, std::string>> csvs_;
   std::vector<std::pair<std::string, std::string>> models_;  // file, description
+  std::vector<std::string> written_;                         // every output file, so none is written twice
+  void claim(const std::string& file);                       // throws if a figure, table or model already used it
   std::vector<std::tuple<std::string, std::variant<double, std::string>, std::string>> metrics_;
   std::vector<std::string> notes_;
 };

@@ -124,6 +124,7 @@ void write_png(const std::string& path, const std::vector<std::uint8_t>& pixels,
 void Lesson::grid(const std::string& stem, const std::vector<GridRow>& rows, const std::string& caption,
                   const std::string& slide, const std::string& notice, std::size_t side) {
   if (side == 0) throw ad::Error("grid " + stem + ": image side must be positive");
+  claim(stem + ".png");
   // each pixel drawn as a scale × scale block, at least 2 and enough for small images (3×3 kernels) to show
   const std::size_t scale = std::max<std::size_t>(2, (28 + side - 1) / side), cell = side * scale, gap = 4, margin = 8;
   const std::size_t row_h = std::max(cell, kGlyphH);  // a row is as tall as its images or its caption

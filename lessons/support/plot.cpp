@@ -155,6 +155,8 @@ Plot& Plot::size(int width, int height) {
 
 void Lesson::plot(const std::string& stem, const Plot& p, const std::string& caption, const std::string& slide,
                   const std::string& notice) {
+  claim(stem + ".csv");
+  claim(stem + ".png");
   {
     std::ofstream csv(path(stem + ".csv"));
     csv << p.csv_header_ << "\n";

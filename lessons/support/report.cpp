@@ -1,4 +1,5 @@
 // The lesson's report: CSV tables, metrics, notes, and at the end metrics.json and README.md.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -54,8 +55,16 @@ bool stdout_is_terminal() { return isatty(fileno(stdout)); }
 using detail::json_escape;
 using detail::num;
 
+void Lesson::claim(const std::string& file) {
+  if (std::find(written_.begin(), written_.end(), file) != written_.end())
+    throw ad::Error("lesson " + spec_.id + ": " + file + " is written twice (a plot writes <stem>.csv and <stem>.png; "
+                    "give the table or figure another name)");
+  written_.push_back(file);
+}
+
 void Lesson::csv(const std::string& stem, const std::string& header, const std::vector<std::vector<std::string>>& rows,
                  const std::string& description) {
+  claim(stem + ".csv");
   std::ofstream out(path(stem + ".csv"));
   out << header << "\n";
   for (auto& r : rows) {
@@ -78,6 +87,7 @@ void Lesson::metric(const std::string& key, const std::string& value, const std:
 void Lesson::note(const std::string& paragraph) { notes_.push_back(paragraph); }
 
 void Lesson::save_model(const nn::Module& model, const std::string& file, const std::string& description) {
+  claim(file);
   nn::save(model, path(file));
   models_.emplace_back(file, description + " (" + model.type_name() + ", " + std::to_string(model.parameter_count()) +
                                  " parameters)");
