@@ -245,6 +245,19 @@ BOOST_AUTO_TEST_CASE(lesson06_contractive) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(lesson07_stacked) {
+  Metrics m = quick_metrics("07_stacked");
+  // end-to-end fine-tuning of the unrolled stack lowers its test reconstruction error
+  BOOST_TEST(m["unrolled_test_mse_fine_tuned"] < m["unrolled_test_mse_greedy"]);
+  BOOST_TEST(m["greedy_layer1_loss"] > 0);
+  BOOST_TEST(m["greedy_layer2_loss"] > 0);
+  // --quick has 2,000 training images: 10,000 and 60,000 labels are the same all-labels run
+  BOOST_TEST(near(m["test_error_pretrained_10000"], m["test_error_pretrained_60000"]));
+  BOOST_TEST(near(m["test_error_random_10000"], m["test_error_random_60000"]));
+  for (const char* k : {"test_error_pretrained_100", "test_error_random_100", "test_error_pretrained_1000", "test_error_random_1000"})
+    BOOST_TEST_CONTEXT(k) { BOOST_TEST((m[k] > 0.0 && m[k] < 90.0)); }  // percent, better than chance even in --quick
+}
+
 BOOST_AUTO_TEST_CASE(lesson09_convolutional) {
   Metrics m = quick_metrics("09_convolutional");
   // exact sizes: channels {16, 32}, code 32, against 784-128-32-128-784
