@@ -258,6 +258,16 @@ BOOST_AUTO_TEST_CASE(lesson07_stacked) {
     BOOST_TEST_CONTEXT(k) { BOOST_TEST((m[k] > 0.0 && m[k] < 90.0)); }  // percent, better than chance even in --quick
 }
 
+BOOST_AUTO_TEST_CASE(lesson08_latent_space) {
+  Metrics m = quick_metrics("08_latent_space");
+  // Hinton & Salakhutdinov's unit: the squared error summed over the 784 pixels, per image = 784 × per-pixel MSE
+  BOOST_TEST(near(m["ae30_sq_error_per_image"], 784 * m["ae30_test_mse"], 1e-5));
+  BOOST_TEST(near(m["pca30_sq_error_per_image"], 784 * m["pca30_test_mse"], 1e-5));
+  BOOST_TEST(m["pca30_sq_error_per_image"] < m["pca2_sq_error_per_image"]);  // more components, less error
+  for (const char* k : {"knn_accuracy_ae2d", "knn_accuracy_pca2d", "knn_accuracy_ae30d", "knn_accuracy_pca30d"})
+    BOOST_TEST_CONTEXT(k) { BOOST_TEST((m[k] >= 0 && m[k] <= 1)); }
+}
+
 BOOST_AUTO_TEST_CASE(lesson09_convolutional) {
   Metrics m = quick_metrics("09_convolutional");
   // exact sizes: channels {16, 32}, code 32, against 784-128-32-128-784
