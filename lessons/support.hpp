@@ -22,6 +22,12 @@ namespace lessons {
 
 using ad::Tensor;
 
+// A flag only one lesson takes, e.g. {"--ratings", "FILE", "a MovieLens ratings file"}; an empty value_name makes
+// it a switch (Lesson::flag gives "1" when it is on). Read with Lesson::flag(name).
+struct LessonFlag {
+  std::string name, value_name, help, default_value;
+};
+
 struct Spec {
   std::string id;        // "01_undercomplete": the executable is lesson01_undercomplete, the folder out/01_undercomplete
   std::string title;     // "The undercomplete autoencoder and compression"
@@ -30,9 +36,24 @@ struct Spec {
   std::size_t epochs = 10, batch = 128;
   double lr = 1e-3;
   bool datasets = true;  // accepts --dataset mnist|fashion
+  bool reads_images = true;  // reads MNIST or Fashion-MNIST (false: a lesson on other data, e.g. ratings)
   std::size_t quick_train = 2000, quick_test = 500, quick_epochs = 1;
   std::vector<std::string> metrics;  // the metrics.json keys the lesson promises (LESSONS.md); the tests read them
                                      // with --spec, and the run fails if one is not written
+  std::vector<LessonFlag> flags;     // the lesson's own flags, besides the common ones
+  // The default --out is <out_root>/<id>: the repository's out/ for the lessons built in it (lessons/CMakeLists.txt
+  // defines AE_LESSON_OUT_ROOT), ./out for a program built elsewhere (coursework).
+#ifdef AE_LESSON_OUT_ROOT
+  std::string out_root = AE_LESSON_OUT_ROOT;
+#else
+  std::string out_root = "out";
+#endif
+  // The lesson's source file, linked from its page (lessons/CMakeLists.txt defines AE_LESSON_SOURCE).
+#ifdef AE_LESSON_SOURCE
+  std::string source = AE_LESSON_SOURCE;
+#else
+  std::string source;
+#endif
 };
 
 struct Options {
@@ -42,6 +63,7 @@ struct Options {
   std::string data_dir, out_dir, dataset = "mnist";
   int threads = 0;  // 0: the library default (AE_NUM_THREADS, else all cores)
   bool quick = false;
+  std::map<std::string, std::string> flags;  // the lesson's own flags as given (Spec::flags), by name
 };
 
 // One row of an image grid: a caption and [k, h·w] images.
@@ -89,6 +111,8 @@ class Lesson {
   const nn::Dataset& test_set();
   nn::Dataset load(const std::string& kind, nn::Split split);  // another data set, sized the same way
   std::size_t epochs() const { return options_.epochs; }
+  // The value of one of the lesson's own flags (Spec::flags): as given, else its default; a switch gives "1" or "".
+  std::string flag(const std::string& name) const;
 
   // Progress for ae::fit: a bar per epoch on a terminal, plain lines otherwise.
   ae::Callbacks progress(const std::string& what, ae::Callbacks extra = {});
@@ -99,6 +123,10 @@ class Lesson {
             const std::string& slide, const std::string& notice, std::size_t image_side = 28);
   void plot(const std::string& stem, const Plot& plot, const std::string& caption, const std::string& slide,
             const std::string& notice);
+  // A graph in Graphviz's language (e.g. ad::to_dot's): STEM.dot is always kept, STEM.png rendered by `dot` when
+  // Graphviz is installed (otherwise the lesson says so and the README links the .dot).
+  void graph(const std::string& stem, const std::string& dot_source, const std::string& caption, const std::string& slide,
+             const std::string& notice);
   void csv(const std::string& stem, const std::string& header, const std::vector<std::vector<std::string>>& rows,
            const std::string& description);
   void metric(const std::string& key, double value, const std::string& meaning);
@@ -107,8 +135,11 @@ class Lesson {
   // Saves a trained model as FILE (.npz, PyTorch state_dict names) in the output folder; the README lists it with
   // the lines that open it in numpy and load it back in C++.
   void save_model(const nn::Module& model, const std::string& file, const std::string& description);
+  // The same for parameters kept as named float64 tensors (a model written out with autodiff ops, lesson 00).
+  void save_model(const std::vector<std::pair<std::string, ad::Tensor64>>& arrays, const std::string& file,
+                  const std::string& description);
 
-  void finish(double seconds);  // metrics.json, README.md, the final table
+  void finish(double seconds);  // metrics.json, README.md, index.html, the final table
 
  private:
   struct Figure {
@@ -125,7 +156,13 @@ class Lesson {
   void claim(const std::string& file);                       // throws if a figure, table or model already used it
   std::vector<std::tuple<std::string, std::variant<double, std::string>, std::string>> metrics_;
   std::vector<std::string> notes_;
+  std::string html(const std::string& prefix, const std::string& readme_run) const;  // the page's body (page.cpp)
+  void write_pages(const std::string& run_line) const;  // index.html and section.html (page.cpp)
 };
+
+// The course page: <out_root>/index.html with every lesson in LESSON_IDS that has run (its section.html), in order,
+// and a line for each one that has not; plain HTML and CSS that open from disk. Returns the page's path.
+std::string write_course_page(const std::string& out_root, const std::vector<std::string>& lesson_ids);
 
 // Parses the flags, runs the lesson, writes its outputs; returns the exit code
 // (0 done, 1 missing/corrupt data or another error, 2 bad flags).

@@ -106,17 +106,44 @@ IdxArray read_idx(const std::string& path) {
   return a;
 }
 
+std::vector<std::string> data_dir_candidates() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("AE_DATA_DIR"); env && *env) dirs.push_back(env);
+  dirs.push_back("./data");
+  dirs.push_back(std::string(AE_SOURCE_DIR) + "/data");
+  return dirs;
+}
+
+namespace {
+bool holds(const std::string& dir, const std::string& kind) {
+  for (const char* stem : {"/train-images-idx3-ubyte", "/t10k-images-idx3-ubyte"})
+    if (exists(dir + "/" + kind + stem) || exists(dir + "/" + kind + stem + ".gz")) return true;
+  return false;
+}
+}  // namespace
+
+std::string find_data_dir(const std::string& kind) {
+  const auto dirs = data_dir_candidates();
+  for (const auto& d : dirs)
+    if (holds(d, kind)) return d;
+  std::string looked;
+  for (const auto& d : dirs) looked += (looked.empty() ? "" : ", ") + d + "/" + kind + "/";
+  throw ad::Error("no " + kind + " data found: looked in " + looked + " ($AE_DATA_DIR, ./data, the source tree's data/); "
+                  "run 'bash scripts/setup.sh' in the repository to fetch it, or pass --data-dir DIR");
+}
+
 std::string default_data_dir() {
-  if (const char* env = std::getenv("AE_DATA_DIR"); env && *env) return env;
-  return std::string(AE_SOURCE_DIR) + "/data";
+  for (const auto& d : data_dir_candidates())
+    if (holds(d, "mnist")) return d;
+  return data_dir_candidates().front();
 }
 
 Dataset load_mnist(const std::string& data_dir, Split split, std::size_t limit) {
-  return load_pair("mnist", data_dir + "/mnist", split, limit);
+  return load_pair("mnist", (data_dir.empty() ? find_data_dir("mnist") : data_dir) + "/mnist", split, limit);
 }
 
 Dataset load_fashion_mnist(const std::string& data_dir, Split split, std::size_t limit) {
-  return load_pair("fashion", data_dir + "/fashion", split, limit);
+  return load_pair("fashion", (data_dir.empty() ? find_data_dir("fashion") : data_dir) + "/fashion", split, limit);
 }
 
 Dataset load_dataset(const std::string& kind, const std::string& data_dir, Split split, std::size_t limit) {

@@ -29,10 +29,17 @@ struct Dataset {
   std::size_t size() const { return labels.size(); }
 };
 
-// The data folder: $AE_DATA_DIR if set, else <repository>/data (where scripts/setup.sh puts the data).
+// Where the data is looked for when no folder is given, in order: $AE_DATA_DIR, ./data (the working directory's),
+// then the source tree's data/ (where scripts/setup.sh puts it). A program built out of tree finds its own ./data.
+std::vector<std::string> data_dir_candidates();
+// The first candidate holding <kind>/ ("mnist" or "fashion"); if none does, an error listing every place looked
+// and the set-up command.
+std::string find_data_dir(const std::string& kind = "mnist");
+// find_data_dir("mnist") if it exists, else the first candidate (for messages and defaults).
 std::string default_data_dir();
 
 // <data_dir>/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; `limit` > 0 keeps the first `limit` samples.
+// An empty data_dir searches data_dir_candidates().
 Dataset load_mnist(const std::string& data_dir, Split split, std::size_t limit = 0);
 // <data_dir>/fashion/... in the same layout.
 Dataset load_fashion_mnist(const std::string& data_dir, Split split, std::size_t limit = 0);

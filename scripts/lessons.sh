@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything (packages, data, build), then run every lesson; extra flags (e.g. --quick) go to each lesson.
-# Writes out/README.md, linking every lesson's folder with one thumbnail each.
+# Writes out/index.html, the course page (each lesson also has out/<lesson>/index.html and README.md).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$root/scripts/setup.sh"
@@ -19,23 +19,7 @@ for l in "${lessons[@]}"; do
   "$l" "$@" || { echo "lessons: ${l##*/} failed" >&2; status=1; }
 done
 
-# out/README.md: one entry per lesson folder, with the first figure of its README as the thumbnail.
-mkdir -p out
-{
-  echo "# Lesson outputs"
-  echo
-  echo "Made by \`bash scripts/lessons.sh\`; each folder has its figures, CSVs, metrics.json and a README."
-  echo
-  for d in out/[0-9][0-9]_*/; do
-    name=$(basename "$d")
-    [ -f "$d/README.md" ] || continue
-    title=$(head -n 1 "$d/README.md" | sed 's/^# //')
-    thumb=$(grep -o '!\[[^]]*\]([^)]*)' "$d/README.md" | head -n 1 | sed 's/.*(\(.*\))/\1/')
-    echo "## [$title]($name/README.md)"
-    echo
-    [ -n "$thumb" ] && echo "[<img src=\"$name/$thumb\" width=\"420\">]($name/README.md)" && echo
-  done
-} > out/README.md
-echo
-echo "lessons: wrote out/README.md"
+# out/index.html: the course page, every lesson that has run with its figures, metrics and references.
+build/lessons/course_page out || status=1
+echo "lessons: open out/index.html in a browser (it reads from disk, no server needed)"
 exit $status

@@ -1,5 +1,6 @@
 // The command line every lesson takes, and run(): parse the flags, run the lesson, map errors to exit codes
 // (0 done, 1 missing or corrupt data or another error, 2 bad flags).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -22,6 +23,7 @@ std::string usage(const std::string& program, const Spec& spec) {
   std::ostringstream os;
   os << "usage: " << program << " [--epochs N] [--batch N] [--lr X] [--seed N] [--data-dir DIR] [--out DIR] [--threads N] [--quick]"
      << (spec.datasets ? " [--dataset mnist|fashion]" : "");
+  for (const auto& f : spec.flags) os << " [" << f.name << (f.value_name.empty() ? "" : " " + f.value_name) << "]";
   return os.str();
 }
 
@@ -32,12 +34,19 @@ std::string help(const std::string& program, const Spec& spec) {
      << "  --batch N         batch size (default " << spec.batch << ")\n"
      << "  --lr X            learning rate (default " << spec.lr << ")\n"
      << "  --seed N          the one seed behind all randomness (default 1)\n"
-     << "  --data-dir DIR    where mnist/ and fashion/ are (default " << nn::default_data_dir() << ")\n"
-     << "  --out DIR         output folder (default out/" << spec.id << ")\n"
+     << "  --data-dir DIR    where mnist/ and fashion/ are (default: the first of";
+  for (const auto& d : nn::data_dir_candidates()) os << " " << d;
+  os << " that has them)\n"
+     << "  --out DIR         output folder (default " << spec.out_root << "/" << spec.id << ")\n"
      << "  --threads N       threads for the kernels (default: AE_NUM_THREADS, else all cores)\n"
      << "  --quick           a tiny subset and " << spec.quick_epochs << " epoch(s), for smoke tests\n"
      << "  --spec            print the lesson's id, title, slides and metrics.json keys as JSON, and exit\n";
   if (spec.datasets) os << "  --dataset NAME    mnist (default) or fashion\n";
+  for (const auto& f : spec.flags) {
+    std::string head = f.name + (f.value_name.empty() ? "" : " " + f.value_name);
+    head.resize(std::max<std::size_t>(head.size() + 1, 18), ' ');
+    os << "  " << head << f.help << (f.default_value.empty() ? "" : " (default " + f.default_value + ")") << "\n";
+  }
   return os.str();
 }
 
@@ -57,8 +66,7 @@ Options parse(int argc, char** argv, const Spec& spec) {
   o.epochs = spec.epochs;
   o.batch = spec.batch;
   o.lr = spec.lr;
-  o.data_dir = nn::default_data_dir();
-  o.out_dir = std::string(AE_SOURCE_DIR) + "/out/" + spec.id;
+  o.out_dir = spec.out_root + "/" + spec.id;
   bool epochs_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -79,7 +87,11 @@ Options parse(int argc, char** argv, const Spec& spec) {
     else if (flag == "--dataset" && spec.datasets) {
       o.dataset = value();
       if (o.dataset != "mnist" && o.dataset != "fashion") throw UsageError("--dataset must be mnist or fashion, not '" + o.dataset + "'");
-    } else throw UsageError("unknown flag '" + flag + "'");
+    } else {
+      auto own = std::find_if(spec.flags.begin(), spec.flags.end(), [&](const LessonFlag& f) { return f.name == flag; });
+      if (own == spec.flags.end()) throw UsageError("unknown flag '" + flag + "'");
+      o.flags[flag] = own->value_name.empty() ? "1" : value();
+    }
   }
   if (o.epochs == 0) throw UsageError("--epochs must be at least 1");
   if (o.batch == 0) throw UsageError("--batch must be at least 1");
@@ -96,6 +108,8 @@ std::string spec_json(const Spec& spec) {
   os << "{\"id\": \"" << detail::json_escape(spec.id) << "\", \"title\": \"" << detail::json_escape(spec.title)
      << "\", \"slides\": \"" << detail::json_escape(spec.slides) << "\", \"metrics\": [";
   for (std::size_t i = 0; i < spec.metrics.size(); ++i) os << (i ? ", " : "") << "\"" << detail::json_escape(spec.metrics[i]) << "\"";
+  os << "], \"reads_images\": " << (spec.reads_images ? "true" : "false") << ", \"flags\": [";
+  for (std::size_t i = 0; i < spec.flags.size(); ++i) os << (i ? ", " : "") << "\"" << detail::json_escape(spec.flags[i].name) << "\"";
   os << "]}";
   return os.str();
 }

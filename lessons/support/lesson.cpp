@@ -1,4 +1,5 @@
 // A lesson's data (full or --quick-sized), progress lines, and the helpers lessons share.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -18,6 +19,13 @@ Lesson::Lesson(Spec spec, Options options, std::string program)
   std::error_code ec;
   fs::create_directories(options_.out_dir, ec);
   if (ec) throw ad::Error("cannot create the output folder " + options_.out_dir + ": " + ec.message());
+}
+
+std::string Lesson::flag(const std::string& name) const {
+  auto own = std::find_if(spec_.flags.begin(), spec_.flags.end(), [&](const LessonFlag& f) { return f.name == name; });
+  if (own == spec_.flags.end()) throw ad::Error("lesson " + spec_.id + " has no flag " + name + " (add it to Spec::flags)");
+  auto given = options_.flags.find(name);
+  return given != options_.flags.end() ? given->second : own->default_value;
 }
 
 std::string Lesson::path(const std::string& file) const { return (fs::path(options_.out_dir) / file).string(); }

@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <vector>
 
 #include "lessons/support/internal.hpp"
 
@@ -16,16 +19,24 @@ namespace fs = std::filesystem;
 using detail::csv_key;
 using detail::num;
 
-namespace {
+namespace detail {
 
-bool have_gnuplot() {
-  static const bool found = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
-  return found;
+bool have_tool(const std::string& name) {
+  static std::map<std::string, bool> found;
+  auto it = found.find(name);
+  if (it == found.end()) {
+    bool ok = false;
+    for (char c : name) ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    it = found.emplace(name, ok && std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0).first;
+  }
+  return it->second;
 }
 
-
-// gnuplot SCRIPT run inside DIR with its output in LOG, without a shell (no path is ever parsed as a command).
-bool run_gnuplot(const std::string& dir, const std::string& script, const std::string& log) {
+// ARGV[0] run inside DIR with its output in LOG, without a shell (no path is ever parsed as a command).
+bool run_tool(const std::string& dir, const std::vector<std::string>& argv, const std::string& log) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   const pid_t pid = fork();
   if (pid < 0) return false;
   if (pid == 0) {
@@ -36,7 +47,7 @@ bool run_gnuplot(const std::string& dir, const std::string& script, const std::s
       dup2(fd, STDERR_FILENO);
       close(fd);
     }
-    execlp("gnuplot", "gnuplot", script.c_str(), static_cast<char*>(nullptr));
+    execvp(args[0], args.data());
     _exit(127);
   }
   int status = 0;
@@ -44,6 +55,10 @@ bool run_gnuplot(const std::string& dir, const std::string& script, const std::s
     if (errno != EINTR) return false;
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+}  // namespace detail
+
+namespace {
 
 std::string gp_quote(const std::string& s) {
   std::string o = "\"";
@@ -181,8 +196,8 @@ void Lesson::plot(const std::string& stem, const Plot& p, const std::string& cap
     }
     gp << "\n";
   }
-  if (have_gnuplot()) {
-    if (!run_gnuplot(options_.out_dir, stem + ".gp", stem + ".gnuplot.log"))
+  if (detail::have_tool("gnuplot")) {
+    if (!detail::run_tool(options_.out_dir, {"gnuplot", stem + ".gp"}, stem + ".gnuplot.log"))
       throw ad::Error("gnuplot failed on " + path(stem + ".gp") + " (see " + path(stem + ".gnuplot.log") + ")");
     fs::remove(path(stem + ".gnuplot.log"));
   } else {
@@ -191,6 +206,28 @@ void Lesson::plot(const std::string& stem, const Plot& p, const std::string& cap
     warned = true;
   }
   figures_.push_back({stem + ".png", caption, slide, notice});
+}
+
+void Lesson::graph(const std::string& stem, const std::string& dot_source, const std::string& caption,
+                   const std::string& slide, const std::string& notice) {
+  claim(stem + ".dot");
+  claim(stem + ".png");
+  {
+    std::ofstream dot(path(stem + ".dot"));
+    dot << dot_source;
+    if (!dot) throw ad::Error("cannot write " + path(stem + ".dot"));
+  }
+  std::string file = stem + ".dot";
+  if (detail::have_tool("dot")) {
+    if (!detail::run_tool(options_.out_dir, {"dot", "-Tpng", "-Gdpi=96", stem + ".dot", "-o", stem + ".png"}, stem + ".dot.log"))
+      throw ad::Error("Graphviz dot failed on " + path(stem + ".dot") + " (see " + path(stem + ".dot.log") + ")");
+    fs::remove(path(stem + ".dot.log"));
+    file = stem + ".png";
+  } else {
+    say("note: Graphviz is not installed (apt-get install graphviz); " + stem + ".dot is written, run 'dot -Tpng " +
+        stem + ".dot -o " + stem + ".png' to render it");
+  }
+  figures_.push_back({file, caption, slide, notice});
 }
 
 }  // namespace lessons

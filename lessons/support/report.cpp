@@ -93,6 +93,15 @@ void Lesson::save_model(const nn::Module& model, const std::string& file, const 
                                  " parameters)");
 }
 
+void Lesson::save_model(const std::vector<std::pair<std::string, ad::Tensor64>>& arrays, const std::string& file,
+                        const std::string& description) {
+  claim(file);
+  nn::save_npz(path(file), arrays);
+  std::size_t count = 0;
+  for (const auto& a : arrays) count += a.second.numel();
+  models_.emplace_back(file, description + " (float64, " + std::to_string(count) + " parameters)");
+}
+
 void Lesson::finish(double seconds) {
   for (const auto& key : spec_.metrics) {  // every key the lesson promises (its Spec) must have been written
     bool written = false;
@@ -140,15 +149,19 @@ void Lesson::finish(double seconds) {
        << "In C++, `nn::load(model, \"" << models_.front().first
        << "\")` fills a model built with the same options (the lesson's source shows them).\n";
   }
-  md << "\n## Run\n\n`" << program_;
-  if (options_.quick) md << " --quick";
-  md << " --epochs " << options_.epochs << " --batch " << options_.batch << " --lr " << options_.lr << " --seed " << options_.seed;
-  if (spec_.datasets) md << " --dataset " << options_.dataset;
-  md << "` in " << fmt(seconds, 3) << " s" << (options_.quick ? " (quick mode: a small subset, numbers are not meaningful)" : "")
-     << " on " << ad::num_threads() << " thread(s). BLAS: " << ad::blas::config() << ".\n";
+  std::ostringstream run;
+  run << "`" << program_;
+  if (options_.quick) run << " --quick";
+  run << " --epochs " << options_.epochs << " --batch " << options_.batch << " --lr " << options_.lr << " --seed " << options_.seed;
+  if (spec_.datasets) run << " --dataset " << options_.dataset;
+  for (const auto& [name, value] : options_.flags) run << " " << name << (value == "1" ? "" : " " + value);
+  run << "` in " << fmt(seconds, 3) << " s" << (options_.quick ? " (quick mode: a small subset, numbers are not meaningful)" : "")
+      << " on " << ad::num_threads() << " thread(s). BLAS: " << ad::blas::config() << ".";
+  md << "\n## Run\n\n" << run.str() << "\n";
   std::ofstream readme(path("README.md"));
   readme << md.str();
   if (!readme) throw ad::Error("cannot write " + path("README.md"));
+  write_pages(run.str());
 
   std::cout << "\n" << spec_.id << " metrics (" << options_.out_dir << "/metrics.json):\n";
   for (auto& [key, value, meaning] : metrics_)
