@@ -2,6 +2,7 @@
 #define BOOST_TEST_MODULE autoencoders
 #include <cmath>
 
+#include "autoencoders/anomaly.hpp"
 #include "autoencoders/autoencoder.hpp"
 #include "autoencoders/contractive.hpp"
 #include "autoencoders/convolutional.hpp"
@@ -778,4 +779,34 @@ BOOST_AUTO_TEST_CASE(same_seed_same_numbers) {
     return train(m, ad::slice(mnist_train().images, 0, 0, 500), 2, 1e-3, 41).back().loss();
   };
   BOOST_TEST(run() == run());
+}
+
+// AUROC is the Mann–Whitney statistic with ties counted as ½, and the area under roc_curve's points.
+BOOST_AUTO_TEST_CASE(auroc_is_mann_whitney_with_ties_and_the_area_under_the_roc_curve) {
+  using boost::test_tools::tolerance;
+  BOOST_TEST(ae::auroc({0.8, 0.4}, {0.4, 0.1}) == 0.875, tolerance(1e-12));  // 3.5 of the 4 pairs
+  BOOST_TEST(ae::auroc({1, 1, 1}, {1, 1}) == 0.5, tolerance(1e-12));
+  BOOST_TEST(ae::auroc({2, 3}, {0, 1}) == 1.0, tolerance(1e-12));
+  BOOST_TEST(ae::auroc({0, 1}, {2, 3}) == 0.0, tolerance(1e-12));
+  ad::Generator gen(5);
+  std::vector<double> p, n;  // with many ties: scores on a coarse grid
+  for (int i = 0; i < 300; ++i) p.push_back(std::floor(10 * (gen.uniform() + 0.3)));
+  for (int i = 0; i < 200; ++i) n.push_back(std::floor(10 * gen.uniform()));
+  double pairs = 0;  // the definition, over every pair
+  for (double a : p)
+    for (double b : n) pairs += a > b ? 1.0 : a == b ? 0.5 : 0.0;
+  BOOST_TEST(ae::auroc(p, n) == pairs / (300.0 * 200.0), tolerance(1e-12));
+  BOOST_TEST(ae::auroc(p, n) + ae::auroc(n, p) == 1.0, tolerance(1e-12));
+  const ae::Roc roc = ae::roc_curve(p, n);  // trapezoids under the curve: the same area
+  double area = 0;
+  for (std::size_t i = 1; i < roc.fpr.size(); ++i) area += (roc.fpr[i] - roc.fpr[i - 1]) * (roc.tpr[i] + roc.tpr[i - 1]) / 2;
+  BOOST_TEST(area == ae::auroc(p, n), tolerance(1e-12));
+  BOOST_TEST(roc.fpr.front() == 0.0);
+  BOOST_TEST(roc.tpr.back() == 1.0);
+  BOOST_CHECK_THROW(ae::auroc({}, {1.0}), ad::Error);
+  BOOST_CHECK_THROW(ae::auroc({std::nan("")}, {1.0}), ad::Error);
+  // the score: one mean squared error per row
+  const auto e = ae::squared_error_per_row(Tensor::from_vector({0, 1, 1, 1}, {2, 2}), Tensor::from_vector({0, 0, 0, 1}, {2, 2}));
+  BOOST_TEST(e == std::vector<double>({0.5, 0.5}), boost::test_tools::per_element());
+  BOOST_CHECK_THROW(ae::squared_error_per_row(Tensor::zeros({2, 3}), Tensor::zeros({3, 2})), ad::Error);
 }

@@ -75,9 +75,15 @@ std::vector<std::string> promised_keys(const std::string& id) {
   return keys;
 }
 
+// The quick runs' outputs, one folder per lesson as in out/, kept until the end for the course page's test.
+fs::path quick_root() { return fs::temp_directory_path() / ("ae_lessons_" + std::to_string(::getpid())); }
+struct RemoveQuickRoot {
+  ~RemoveQuickRoot() { fs::remove_all(quick_root()); }
+};
+
 // Runs a lesson with --quick, checks its outputs, and returns its numeric metrics.
 Metrics check_lesson(const std::string& id, const std::vector<std::string>& keys) {
-  const fs::path out = fs::temp_directory_path() / ("ae_lesson_" + std::to_string(::getpid()) + "_" + id);
+  const fs::path out = quick_root() / id;
   fs::remove_all(out);
   const Run r = run(exe(id) + " --quick --out '" + out.string() + "'");
   BOOST_TEST_MESSAGE(r.output);
@@ -131,7 +137,8 @@ Metrics check_lesson(const std::string& id, const std::vector<std::string>& keys
     BOOST_TEST_CONTEXT("README image " << (*it)[1]) { BOOST_TEST(fs::exists(out / std::string((*it)[1]))); }
   BOOST_TEST(shown == pngs);
   BOOST_TEST(readme.find("*Reproduces:*") != std::string::npos);
-  fs::remove_all(out);
+  BOOST_TEST(fs::exists(out / "index.html"));
+  BOOST_TEST(fs::exists(out / "section.html"));
   Metrics numbers;
   for (const auto& [key, v] : metrics)
     if (v.front() != '"') numbers[key] = std::stod(v);
@@ -148,7 +155,25 @@ Metrics& quick_metrics(const std::string& id) {
 // metrics.json keeps 8 significant digits: relations between its values hold to about 1e-7.
 bool near(double a, double b, double rel = 1e-6) { return std::abs(a - b) <= rel * std::max(std::abs(a), std::abs(b)); }
 
+// The local files a page refers to (href and src, less anchors and web addresses), each checked to exist.
+void check_page_links(const fs::path& page) {
+  const std::string html = read(page);
+  BOOST_TEST_REQUIRE(html.find("</html>") != std::string::npos);
+  const std::regex link("(href|src)=\"([^\"#][^\"]*)\"");
+  std::size_t checked = 0;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), link); it != std::sregex_iterator(); ++it) {
+    std::string target = (*it)[2];
+    BOOST_TEST(target.find("://") == std::string::npos, page << " refers to the network: " << target);
+    for (std::size_t at; (at = target.find("&amp;")) != std::string::npos;) target.replace(at, 5, "&");
+    BOOST_TEST(fs::exists(page.parent_path() / target), page << " links to a missing file: " << target);
+    ++checked;
+  }
+  BOOST_TEST(checked > 0u);
+}
+
 }  // namespace
+
+BOOST_TEST_GLOBAL_FIXTURE(RemoveQuickRoot);
 
 BOOST_DATA_TEST_CASE(every_lesson_runs_quick_with_all_its_outputs, boost::unit_test::data::make(all_lessons()), id) {
   quick_metrics(id);
@@ -160,6 +185,20 @@ BOOST_AUTO_TEST_CASE(the_list_holds_every_lesson_built) {
 }
 
 // Each lesson's metrics are also held to relations they must satisfy whatever the training did.
+BOOST_AUTO_TEST_CASE(lesson00_autodiff) {
+  Metrics m = quick_metrics("00_autodiff");
+  BOOST_TEST(m["max_gradcheck_rel_error"] <= 1e-6);
+  BOOST_TEST(m["double_backward_rel_error"] <= 1e-8);
+  BOOST_TEST(m["graph_nodes"] == 14);  // x, W1, b1, W2, b2 + matmul, add, sigmoid, matmul, add, sub, square, sum, mul_scalar
+  BOOST_TEST(m["hand_backprop_rel_error"] <= 1e-12);
+  BOOST_TEST(m["penalty_graph_nodes"] > m["graph_nodes"] - 2);  // the Jacobian's backward passes are in the graph
+  // a linear decoder puts every reconstruction on a 2-D plane: no 4-2-4 model of this kind beats PCA-2
+  BOOST_TEST(m["final_loss"] >= m["pca2_floor"] * (1 - 1e-5));
+  BOOST_TEST(m["final_loss"] < m["pca1_loss"]);
+  BOOST_TEST(m["final_loss"] < m["initial_loss"]);
+  BOOST_TEST(near(m["final_loss_over_floor"], m["final_loss"] / m["pca2_floor"]));
+}
+
 BOOST_AUTO_TEST_CASE(lesson01_undercomplete) {
   Metrics m = quick_metrics("01_undercomplete");
   // PSNR for pixels in [0, 1]: 10 log10(1 / MSE), in dB
@@ -314,6 +353,7 @@ BOOST_AUTO_TEST_CASE(missing_data_exits_1_with_its_message) {
   const fs::path empty = fs::temp_directory_path() / ("ae_empty_" + std::to_string(::getpid()));
   fs::create_directories(empty);
   for (const std::string& id : all_lessons()) {
+    if (run(exe(id) + " --spec").output.find("\"reads_images\": false") != std::string::npos) continue;  // e.g. ratings
     const Run r = run(exe(id) + " --quick --data-dir '" + empty.string() + "' --out '" + (empty / "out").string() + "'");
     BOOST_TEST_CONTEXT(id) {
       BOOST_TEST(r.code == 1);
@@ -330,4 +370,91 @@ BOOST_AUTO_TEST_CASE(missing_data_exits_1_with_its_message) {
   BOOST_TEST(r.output.find("train-images-idx3-ubyte") != std::string::npos);
   BOOST_TEST(r.output.find("wrong magic number") != std::string::npos);
   fs::remove_all(empty);
+}
+
+// The course page over every lesson's quick run: a section per lesson, every image and link a file that exists,
+// nothing from the network; each lesson's own page too. With one lesson run, the others are listed as not run.
+BOOST_AUTO_TEST_CASE(the_course_page_shows_every_lesson_run_and_links_only_existing_files) {
+  for (const auto& id : all_lessons()) quick_metrics(id);
+  const Run r = run(std::string(LESSON_DIR) + "/course_page '" + quick_root().string() + "'");
+  BOOST_REQUIRE_MESSAGE(r.code == 0, r.output);
+  const fs::path page = quick_root() / "index.html";
+  check_page_links(page);
+  const std::string html = read(page);
+  for (const auto& id : all_lessons()) {
+    BOOST_TEST(html.find("<section class=\"lesson\" id=\"" + id + "\">") != std::string::npos, id);
+    check_page_links(quick_root() / id / "index.html");
+  }
+  BOOST_TEST(html.find("not run yet") == std::string::npos);
+
+  const fs::path partial = quick_root() / "partial";
+  const std::string first = all_lessons().front();
+  fs::create_directories(partial);
+  fs::copy(quick_root() / first, partial / first, fs::copy_options::recursive);
+  BOOST_REQUIRE(run(std::string(LESSON_DIR) + "/course_page '" + partial.string() + "'").code == 0);
+  const std::string some = read(partial / "index.html");
+  check_page_links(partial / "index.html");
+  std::size_t not_run = 0;
+  for (std::size_t at = some.find("not run yet"); at != std::string::npos; at = some.find("not run yet", at + 1)) ++not_run;
+  BOOST_TEST(not_run == all_lessons().size() - 1);
+  BOOST_TEST(some.find("1 of " + std::to_string(all_lessons().size()) + " lessons have run") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(lesson10_variational) {
+  Metrics m = quick_metrics("10_variational");
+  for (const std::string d : {"", "_2d"}) {
+    BOOST_TEST_CONTEXT("latent " << (d.empty() ? "20" : "2")) {
+      BOOST_TEST(m["test_kl_nats" + d] > 0);  // a KL divergence
+      // −ELBO = reconstruction + KL (two one-sample estimates with different ε)
+      BOOST_TEST(near(m["test_neg_elbo_nats" + d], m["test_reconstruction_nats" + d] + m["test_kl_nats" + d], 0.02));
+      // better than a decoder that outputs 1/2 for every pixel: 784 ln 2 = 543 nats
+      BOOST_TEST(m["test_neg_elbo_nats" + d] < 784 * std::log(2.0));
+    }
+  }
+  for (const std::string k : {"hole_fraction_vae_2d", "hole_fraction_plain_ae_2d", "hole_fraction_plain_ae_2d_box",
+                              "midpoint_hole_fraction_vae_2d", "midpoint_hole_fraction_plain_ae_2d"})
+    BOOST_TEST_CONTEXT(k) {
+      BOOST_TEST(m[k] >= 0);
+      BOOST_TEST(m[k] <= 1);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(lesson11_anomaly_detection) {
+  Metrics m = quick_metrics("11_anomaly_detection");
+  for (const char* k : {"auroc_fashion", "auroc_heldout_digit", "auroc_heldout_digit_seen", "auroc_fashion_pca"})
+    BOOST_TEST_CONTEXT(k) {
+      BOOST_TEST(m[k] >= 0.0);
+      BOOST_TEST(m[k] <= 1.0);
+    }
+  BOOST_TEST(m["auroc_fashion"] > 0.75);                                 // quick: 0.88 (default: 0.998)
+  BOOST_TEST(m["auroc_heldout_digit"] > m["auroc_heldout_digit_seen"]);  // quick: 0.56 > 0.44 (default: 0.87 > 0.53)
+  const int d = static_cast<int>(m["heldout_digit"]);
+  BOOST_TEST(near(m["auroc_heldout_digit"], m["auroc_heldout_" + std::to_string(d)]));
+  BOOST_TEST(m["fpr_fashion"] < 0.1);  // τ = the 95th percentile of the training errors: about 5 % false alarms
+  BOOST_TEST(m["fpr_heldout_digit"] < 0.1);
+  BOOST_TEST(m["tpr_fashion_99"] <= m["tpr_fashion"]);  // a higher threshold flags fewer
+}
+
+BOOST_AUTO_TEST_CASE(lesson13_recommender) {
+  Metrics m = quick_metrics("13_recommender");  // quick: 0.903 < 0.928 < 1.000
+  BOOST_TEST(m["test_rmse"] < m["baseline_rmse_item_mean"]);
+  BOOST_TEST(m["baseline_rmse_item_mean"] < m["baseline_rmse_global_mean"]);
+  BOOST_TEST(m["oracle_rmse_noise_free_scores"] < m["test_rmse"]);
+  BOOST_TEST(m["train_rmse"] < m["test_rmse"]);
+  BOOST_TEST(near(m["density"], m["ratings"] / (m["users"] * m["items"]), 1e-5));
+}
+
+// A lesson's own flag (Spec::flags): --ratings reads a file; a malformed line is refused with the file and line.
+BOOST_AUTO_TEST_CASE(lesson13_refuses_a_malformed_ratings_file) {
+  const fs::path dir = fs::temp_directory_path() / ("ae_ratings_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "u.data") << "1\t2\t3\t4\n1\t3\n";
+  const Run r = run(exe("13_recommender") + " --quick --ratings '" + (dir / "u.data").string() + "' --out '" + (dir / "out").string() + "'");
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(r.output.find("u.data, line 2") != std::string::npos);
+  const Run no_value = run(exe("13_recommender") + " --quick --ratings");
+  BOOST_TEST(no_value.code == 2);
+  BOOST_TEST(no_value.output.find("--ratings needs a value") != std::string::npos);
+  BOOST_TEST(run(exe("01_undercomplete") + " --ratings x").code == 2);  // another lesson's flag is unknown here
+  fs::remove_all(dir);
 }
