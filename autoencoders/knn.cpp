@@ -1,43 +1,97 @@
 #include "autoencoders/knn.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <numeric>
 
+#include "autodiff/parallel.hpp"
+
 namespace ae {
+
+namespace {
+
+constexpr std::size_t kTileRows = 4096, kQueryBlock = 128;  // a [128, 4096] tile of products stays in cache
+
+// The k nearest rows seen so far for one query: a max-heap of (distance, row), the farthest on top. Rows are
+// offered in increasing order and must be strictly closer to get in, so among equal distances the lower row stays.
+class KNearest {
+ public:
+  explicit KNearest(std::size_t k) : k_(k) {}
+  float farthest() const { return heap_.size() < k_ ? std::numeric_limits<float>::infinity() : heap_.front().first; }
+  void offer(float distance, std::size_t row) {
+    if (heap_.size() == k_) {
+      if (!(distance < heap_.front().first)) return;
+      std::pop_heap(heap_.begin(), heap_.end());
+      heap_.pop_back();
+    }
+    heap_.emplace_back(distance, row);
+    std::push_heap(heap_.begin(), heap_.end());
+  }
+  std::vector<std::size_t> rows() {  // nearest first; equal distances by row
+    std::sort(heap_.begin(), heap_.end());
+    std::vector<std::size_t> out;
+    for (const auto& entry : heap_) out.push_back(entry.second);
+    return out;
+  }
+
+ private:
+  std::size_t k_;
+  std::vector<std::pair<float, std::size_t>> heap_;
+};
+
+}  // namespace
+
+EncodingsTable::EncodingsTable(const ad::Tensor& table) : table_(table) {
+  if (table.dim() != 2) throw ad::Error("EncodingsTable: expected [rows, features], got " + ad::shape_str(table.shape()));
+  ad::NoGradGuard no_grad;
+  const std::size_t n = table.size(0), d = table.size(1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* row = table.data() + i * d;
+    norm_.push_back(std::inner_product(row, row + d, row, 0.0f));
+  }
+  for (std::size_t first = 0; first < n; first += kTileRows) tiles_.push_back(ad::slice(table, 0, first, std::min(n, first + kTileRows)));
+}
+
+std::vector<std::vector<std::size_t>> EncodingsTable::nearest(const ad::Tensor& queries, std::size_t k) const {
+  if (queries.dim() != 2 || queries.size(1) != table_.size(1))
+    throw ad::Error("nearest_neighbours: database " + ad::shape_str(table_.shape()) + " and queries " +
+                    ad::shape_str(queries.shape()) + " should be [N, features] with the same features");
+  if (k == 0 || k > table_.size(0))
+    throw ad::Error("nearest_neighbours: k=" + std::to_string(k) + " for " + std::to_string(table_.size(0)) + " rows");
+  ad::NoGradGuard no_grad;
+  std::vector<std::vector<std::size_t>> result;
+  for (std::size_t start = 0; start < queries.size(0); start += kQueryBlock) {
+    const ad::Tensor block = ad::slice(queries, 0, start, std::min(queries.size(0), start + kQueryBlock));
+    std::vector<KNearest> best(block.size(0), KNearest(k));
+    for (std::size_t t = 0; t < tiles_.size(); ++t) {
+      const ad::Tensor dots = ad::matmul(block, tiles_[t], false, true);  // q·d
+      const std::size_t rows = tiles_[t].size(0), offset = t * kTileRows;
+      ad::parallel_for(block.size(0), 1, [&](std::size_t first, std::size_t last) {
+        for (std::size_t q = first; q < last; ++q) {
+          const float* dot = dots.data() + q * rows;
+          float farthest = best[q].farthest();
+          for (std::size_t i = 0; i < rows; ++i) {
+            const float distance = norm_[offset + i] - 2 * dot[i];  // ‖q − d‖² − ‖q‖²
+            if (distance < farthest) {
+              best[q].offer(distance, offset + i);
+              farthest = best[q].farthest();
+            }
+          }
+        }
+      });
+    }
+    for (auto& b : best) result.push_back(b.rows());
+  }
+  return result;
+}
 
 std::vector<std::vector<std::size_t>> nearest_neighbours(const ad::Tensor& database, const ad::Tensor& queries,
                                                          std::size_t k) {
   if (database.dim() != 2 || queries.dim() != 2 || database.size(1) != queries.size(1))
     throw ad::Error("nearest_neighbours: database " + ad::shape_str(database.shape()) + " and queries " +
                     ad::shape_str(queries.shape()) + " should be [N, features] with the same features");
-  const std::size_t n = database.size(0), d = database.size(1);
-  if (k == 0 || k > n) throw ad::Error("nearest_neighbours: k=" + std::to_string(k) + " for " + std::to_string(n) + " rows");
-  ad::NoGradGuard no_grad;
-  std::vector<float> db_norm(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const float* row = database.data() + i * d;
-    db_norm[i] = std::inner_product(row, row + d, row, 0.0f);
-  }
-  std::vector<std::vector<std::size_t>> result(queries.size(0));
-  constexpr std::size_t kBlock = 512;  // queries per product: [512, n] distances at a time
-  std::vector<std::size_t> order(n);
-  for (std::size_t start = 0; start < queries.size(0); start += kBlock) {
-    const std::size_t end = std::min(queries.size(0), start + kBlock);
-    const ad::Tensor dots = ad::matmul(ad::slice(queries, 0, start, end), database, false, true);  // q·d
-    for (std::size_t q = start; q < end; ++q) {
-      const float* dq = dots.data() + (q - start) * n;
-      // ‖q‖² is the same for every candidate: rank by ‖d‖² − 2 q·d
-      std::iota(order.begin(), order.end(), 0);
-      auto closer = [&](std::size_t a, std::size_t b) {
-        const float da = db_norm[a] - 2 * dq[a], db = db_norm[b] - 2 * dq[b];
-        return da < db || (da == db && a < b);
-      };
-      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), closer);
-      result[q].assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
-    }
-  }
-  return result;
+  return EncodingsTable(database).nearest(queries, k);
 }
 
 double knn_accuracy(const ad::Tensor& train_codes, const std::vector<std::size_t>& train_labels, const ad::Tensor& test_codes,

@@ -1,7 +1,8 @@
 // k nearest neighbours by Euclidean distance, over an encodings table: "the encoder makes a table of codes; a
 // query image is encoded and its nearest codes are looked up" (slides 003 "Recuperação de Imagens"; 002 "Image
 // search"). Used to score a code space (kNN accuracy) and to retrieve images.
-// Distances through one matrix product per block of queries: ‖q − d‖² = ‖q‖² − 2 q·d + ‖d‖².
+// Distances through matrix products: ‖q − d‖² = ‖q‖² − 2 q·d + ‖d‖², and ‖q‖² is the same for every candidate, so
+// the rows are ranked by ‖d‖² − 2 q·d.
 #pragma once
 
 #include <vector>
@@ -10,7 +11,23 @@
 
 namespace ae {
 
-// For each query row, the indices of its k nearest database rows, nearest first (ties: the lower index).
+// The encodings table of the slide, made ready to search: the rows and their squared norms ‖d_i‖².
+// nearest(queries, k) gives each query's k nearest rows, nearest first (equal distances: the lower row first).
+// (How it is fast, a tile of products at a time with a bounded heap per query: docs/PERFORMANCE.md.)
+class EncodingsTable {
+ public:
+  explicit EncodingsTable(const ad::Tensor& table);
+  std::vector<std::vector<std::size_t>> nearest(const ad::Tensor& queries, std::size_t k) const;
+  const ad::Tensor& table() const { return table_; }
+
+ private:
+  ad::Tensor table_;
+  std::vector<float> norm_;       // ‖d_i‖²
+  std::vector<ad::Tensor> tiles_;  // the rows, 4096 at a time
+};
+
+// For each query row, the indices of its k nearest database rows, nearest first (ties: the lower index):
+// EncodingsTable(database).nearest(queries, k).
 std::vector<std::vector<std::size_t>> nearest_neighbours(const ad::Tensor& database, const ad::Tensor& queries,
                                                          std::size_t k);
 

@@ -810,3 +810,35 @@ BOOST_AUTO_TEST_CASE(auroc_is_mann_whitney_with_ties_and_the_area_under_the_roc_
   BOOST_TEST(e == std::vector<double>({0.5, 0.5}), boost::test_tools::per_element());
   BOOST_CHECK_THROW(ae::squared_error_per_row(Tensor::zeros({2, 3}), Tensor::zeros({3, 2})), ad::Error);
 }
+
+// The encodings table's search (tiles of 4,096 rows, blocks of 128 queries, a heap per query) against the readable
+// formula: every distance in double, sorted, across tile and block boundaries; equal rows come lowest index first.
+BOOST_AUTO_TEST_CASE(encodings_table_search_matches_a_full_sort_of_the_distances) {
+  ad::Generator gen(12);
+  const std::size_t n = 9000, d = 20, queries = 300, k = 10;
+  Tensor db = Tensor::zeros({n, d}), q = Tensor::zeros({queries, d});
+  for (std::size_t i = 0; i < n * d; ++i) db.data()[i] = static_cast<float>(gen.normal());
+  for (std::size_t i = 0; i < queries * d; ++i) q.data()[i] = static_cast<float>(gen.normal());
+  for (std::size_t j = 0; j < d; ++j) db.data()[8500 * d + j] = db.data()[100 * d + j] = q.data()[j];  // two exact matches
+  const auto found = ae::EncodingsTable(db).nearest(q, k);
+  BOOST_TEST_REQUIRE(found.size() == queries);
+  for (std::size_t a = 0; a < queries; ++a) {
+    std::vector<std::pair<double, std::size_t>> all;
+    for (std::size_t i = 0; i < n; ++i) {
+      double s = 0;
+      for (std::size_t j = 0; j < d; ++j) {
+        const double diff = static_cast<double>(db.data()[i * d + j]) - q.data()[a * d + j];
+        s += diff * diff;
+      }
+      all.emplace_back(s, i);
+    }
+    std::sort(all.begin(), all.end());
+    std::vector<std::size_t> expected;
+    for (std::size_t i = 0; i < k; ++i) expected.push_back(all[i].second);
+    BOOST_TEST(found[a] == expected, boost::test_tools::per_element());
+  }
+  BOOST_TEST(found[0][0] == 100u);  // the tie between rows 100 and 8500 (in different tiles): the lower row first
+  BOOST_TEST(found[0][1] == 8500u);
+  BOOST_CHECK_THROW(ae::EncodingsTable(db).nearest(Tensor::zeros({2, d + 1}), 3), ad::Error);
+  BOOST_CHECK_THROW(ae::EncodingsTable(db).nearest(q, n + 1), ad::Error);
+}
