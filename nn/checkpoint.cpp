@@ -8,6 +8,8 @@
 #include <functional>
 #include <limits>
 #include <cstring>
+#include <filesystem>
+#include <cerrno>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -103,7 +105,7 @@ NpyHeader parse_npy_header(const std::string& text, const std::function<void(con
     if (key == "descr" && !have_descr) {
       const std::string d = quoted();
       if (d.size() < 3 || std::string("<>|=").find(d[0]) == std::string::npos || std::string("fiub").find(d[1]) == std::string::npos ||
-          d.find_first_not_of("0123456789", 2) != std::string::npos)
+          d.size() > 4 || d.find_first_not_of("0123456789", 2) != std::string::npos)
         bad("unsupported dtype '" + d + "' (float, integer or bool arrays expected)");
       h.byte_order = d[0] == '=' ? '<' : d[0];
       h.kind = d[1];
@@ -277,9 +279,17 @@ void save_npz(const std::string& path, const Named<T>& arrays) {
 
 template <class T>
 Named<T> load_npz(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail(path, "missing (no such file)");
+  if (std::filesystem::is_directory(path, ec)) fail(path, "is a folder, not a .npz file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open (missing file?)");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in) fail(path, std::string("cannot open (") + std::strerror(errno) + ")");
+  std::string bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {
+    fail(path, std::string("cannot read (") + e.what() + ")");
+  }
   const Reader r{bytes, path};
   if (bytes.size() < 22) fail(path, "truncated or not a .npz file (" + std::to_string(bytes.size()) + " bytes)");
   // End-of-central-directory record: the last 22 bytes, or earlier if there is a comment.

@@ -4,8 +4,11 @@
 
 #include <zlib.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 
@@ -14,6 +17,8 @@
 #endif
 
 namespace nn {
+
+namespace fs = std::filesystem;
 
 namespace {
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
@@ -52,13 +57,15 @@ std::string find_idx(const std::string& dir, const std::string& stem) {
 Dataset load_pair(const std::string& name, const std::string& dir, Split split, std::size_t limit) {
   const std::string prefix = split == Split::Train ? "train" : "t10k";
   const std::string image_path = find_idx(dir, prefix + "-images-idx3-ubyte");
-  const IdxArray images = read_idx(image_path);
+  const IdxArray images = read_idx(image_path, limit);
   const std::string label_path = find_idx(dir, prefix + "-labels-idx1-ubyte");
-  const IdxArray labels = read_idx(label_path);
+  const IdxArray labels = read_idx(label_path, limit);
   if (images.dims.size() != 3) fail(image_path, "expected 3 dimensions (N, rows, cols), found " + std::to_string(images.dims.size()));
+  if (images.dims[1] != 28 || images.dims[2] != 28)
+    fail(image_path, "expected 28×28 images (" + name + "), found " + std::to_string(images.dims[1]) + "×" + std::to_string(images.dims[2]));
   if (labels.dims.size() != 1) fail(label_path, "expected 1 dimension (N), found " + std::to_string(labels.dims.size()));
-  if (images.dims[0] != labels.dims[0])
-    fail(label_path, std::to_string(labels.dims[0]) + " labels for " + std::to_string(images.dims[0]) + " images in " + image_path);
+  if (images.items_in_file != labels.items_in_file)
+    fail(label_path, std::to_string(labels.items_in_file) + " labels for " + std::to_string(images.items_in_file) + " images in " + image_path);
   std::size_t n = images.dims[0];
   if (limit > 0 && limit < n) n = limit;
   const std::size_t d = images.dims[1] * images.dims[2];
@@ -76,30 +83,60 @@ Dataset load_pair(const std::string& name, const std::string& dir, Split split, 
 }
 }  // namespace
 
-IdxArray read_idx(const std::string& path) {
-  if (!exists(path)) fail(path, "missing (no such file)");
+IdxArray read_idx(const std::string& path, std::size_t limit) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail(path, "missing (no such file)");
+  if (fs::is_directory(path, ec)) fail(path, "is a folder, not a file");
+  if (!std::ifstream(path).good()) fail(path, std::string("cannot open (") + std::strerror(errno) + ")");
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) fail(path, "cannot open");
   unsigned char magic[4];
   if (read_some(f.get(), path, magic, 4) != 4) fail(path, "truncated: shorter than its 4-byte magic number");
   if (magic[0] != 0 || magic[1] != 0) fail(path, "wrong magic number: not an IDX file");
-  if (magic[2] != 0x08) fail(path, "wrong magic number: element type 0x" + std::to_string(magic[2]) + ", only unsigned bytes (0x08) are supported");
+  if (magic[2] != 0x08) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", magic[2]);
+    fail(path, std::string("wrong magic number: element type ") + hex + ", only unsigned bytes (0x08) are supported");
+  }
   const std::size_t ndim = magic[3];
   if (ndim == 0 || ndim > 4) fail(path, "wrong magic number: " + std::to_string(ndim) + " dimensions");
   IdxArray a;
-  std::size_t total = 1;
+  std::size_t total = 1;  // the header's claim, checked for overflow
   for (std::size_t i = 0; i < ndim; ++i) {
     unsigned char b[4];
     if (read_some(f.get(), path, b, 4) != 4) fail(path, "truncated header");
     const std::size_t dim = static_cast<std::size_t>(b[0]) << 24 | static_cast<std::size_t>(b[1]) << 16 | static_cast<std::size_t>(b[2]) << 8 | b[3];
+    if (dim == 0) fail(path, "dimension " + std::to_string(i) + " is 0: no data");
+    if (total > (std::size_t(1) << 40) / dim)
+      fail(path, "the header claims an implausible size (dimensions multiply past 2^40 bytes)");
     a.dims.push_back(dim);
     total *= dim;
   }
-  if (total > (std::size_t(1) << 32)) fail(path, "header claims an implausible size");
-  a.data.resize(total);
-  const std::size_t got = read_some(f.get(), path, a.data.data(), total);
-  if (got != total)
+  const bool gzipped = gzdirect(f.get()) == 0;
+  const std::uintmax_t file_size = fs::file_size(path, ec);
+  if (!gzipped && !ec && file_size < 4 + 4 * ndim + total)
+    fail(path, "truncated: the header promises " + std::to_string(total) + " bytes of data, the file has " +
+                   std::to_string(file_size - (4 + 4 * ndim)));
+  a.items_in_file = a.dims[0];
+  const std::size_t item = total / a.dims[0];
+  const bool limited = limit > 0 && limit < a.dims[0];
+  const std::size_t wanted = limited ? limit * item : total;
+  // Grow with the data read (a gzip stream's length is unknown until it ends): at most 64 MB ahead of it.
+  constexpr std::size_t kStep = std::size_t(64) << 20;
+  std::size_t got = 0;
+  while (got < wanted) {
+    const std::size_t n = std::min(kStep, wanted - got);
+    a.data.resize(got + n);
+    const std::size_t r = read_some(f.get(), path, a.data.data() + got, n);
+    got += r;
+    if (r < n) break;
+  }
+  if (got != wanted)
     fail(path, "truncated: the header promises " + std::to_string(total) + " bytes of data, the file has " + std::to_string(got));
+  if (limited) {
+    a.dims[0] = limit;
+    return a;
+  }
   unsigned char extra;
   if (read_some(f.get(), path, &extra, 1) != 0)
     fail(path, "size mismatch: more data than the header's " + std::to_string(total) + " bytes");

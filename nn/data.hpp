@@ -12,13 +12,16 @@ namespace nn {
 
 // An IDX file: dimensions and unsigned bytes.
 struct IdxArray {
-  std::vector<std::size_t> dims;
+  std::vector<std::size_t> dims;  // as read (the first one cut to `limit` when given)
   std::vector<std::uint8_t> data;
+  std::size_t items_in_file = 0;  // the header's first dimension
 };
 
 // Reads `path` (gzipped or raw: zlib reads both). Validates the magic number (unsigned bytes), the dimensions
-// and the length against the header; errors name the file and the problem.
-IdxArray read_idx(const std::string& path);
+// (none 0, their product without overflow) and the length against the header; errors name the file and the
+// problem. Memory grows with the data actually read, never on the header's word alone (a raw file's size is
+// compared with the claim first). `limit` > 0 reads only the first `limit` items along the first dimension.
+IdxArray read_idx(const std::string& path, std::size_t limit = 0);
 
 enum class Split { Train, Test };
 

@@ -158,7 +158,9 @@ BOOST_AUTO_TEST_CASE(checkpoint_refusals_name_the_file_and_parameter) {
   all.emplace_back("decoder.weight", ad::Tensor::zeros({2}));
   nn::save_npz<float>(dir.file("extra.npz"), all);
   CHECK_THROWS_WITH(nn::load(*b, dir.file("extra.npz")), "extra.npz", "unexpected entry 'decoder.weight'");
-  CHECK_THROWS_WITH(nn::load(*b, dir.file("nope.npz")), "nope.npz", "cannot open");
+  CHECK_THROWS_WITH(nn::load(*b, dir.file("nope.npz")), "nope.npz", "missing");
+  fs::create_directories(dir.path / "folder.npz");  // a folder: named, not a stream error
+  CHECK_THROWS_WITH(nn::load(*b, (dir.path / "folder.npz").string()), "folder.npz", "is a folder");
   write_bytes(dir.file("junk.npz"), std::string(100, 'x'));
   CHECK_THROWS_WITH(nn::load(*b, dir.file("junk.npz")), "junk.npz", "not a .npz");
   // nothing was half-loaded
@@ -246,6 +248,7 @@ BOOST_AUTO_TEST_CASE(npz_reader_refuses_bad_headers) {
   refuses("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904,), }", f4x3, {"needs more than", "12 data bytes"});
   refuses("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", f4x3, {"needs more than"});
   refuses("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }", f4x3, {"too large"});
+  refuses("{'descr': '<f99999999999999999999', 'fortran_order': False, 'shape': (3,), }", f4x3, {"h.npz", "unsupported dtype"});  // not a bare "stoul"
   refuses("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", f4x3, {"holds 12 data bytes", "needs 8"});
   refuses("{'descr': '<f4', 'fortran_order': maybe, 'shape': (3,), }", f4x3, {"fortran_order"});
   refuses("{'descr': '<f4', 'shape': (3,), }", f4x3, {"lacks"});
@@ -347,6 +350,54 @@ BOOST_AUTO_TEST_CASE(idx_reader_refuses_bad_files) {
   // a data folder without the files says where it looked and how to get them
   CHECK_THROWS_WITH(nn::load_mnist(dir.path.string(), nn::Split::Train), "train-images-idx3-ubyte", ".gz", "scripts/setup.sh");
   CHECK_THROWS_WITH(nn::load_dataset("cifar", dir.path.string(), nn::Split::Train), "unknown dataset 'cifar'");
+}
+
+// Hostile headers (issue 16): sizes that wrap around, dimensions of 0, claims far beyond the file are refused by
+// name before any memory is spent on them; the memory the reader holds grows with the data actually read.
+BOOST_AUTO_TEST_CASE(idx_reader_refuses_hostile_headers_before_allocating) {
+  TempDir dir;
+  // 2^22 × 2^21 × 2^21 wraps to 0 bytes in 64 bits
+  write_bytes(dir.file("wrap"), idx_bytes({1u << 22, 1u << 21, 1u << 21}, 0));
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("wrap")), "wrap", "implausible size");
+  write_bytes(dir.file("zero"), idx_bytes({60000, 0, 28}, 0));
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("zero")), "zero", "dimension 1 is 0");
+  // 116 bytes claiming 5,478,274 images: refused from the file's size (raw) ...
+  write_bytes(dir.file("claim"), idx_bytes({5478274, 28, 28}, 100));
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("claim")), "claim", "truncated", "4294966816", "100");
+  // ... and, gzipped, after reading what there is (at most one 64 MB step is held, never the 4.3 GB claimed)
+  write_gz(dir.file("claim.gz"), idx_bytes({5478274, 28, 28}, 100));
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("claim.gz")), "claim.gz", "truncated", "100");
+  write_bytes(dir.file("huge1d"), idx_bytes({4294967295u}, 0));
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("huge1d")), "huge1d", "truncated");
+  // the element-type byte in hexadecimal
+  write_bytes(dir.file("type"), idx_bytes({3}, 12, 0x0D));
+  CHECK_THROWS_WITH(nn::read_idx(dir.file("type")), "0x0d");
+  // a folder, and an unreadable file (not reported as missing; root reads anything, so only checked as a user)
+  fs::create_directories(dir.path / "folder");
+  CHECK_THROWS_WITH(nn::read_idx((dir.path / "folder").string()), "folder", "is a folder");
+  write_bytes(dir.file("locked"), idx_bytes({3}, 3));
+  fs::permissions(dir.file("locked"), fs::perms::none);
+  if (!std::ifstream(dir.file("locked")).good()) CHECK_THROWS_WITH(nn::read_idx(dir.file("locked")), "locked", "cannot open");
+  fs::permissions(dir.file("locked"), fs::perms::owner_all);
+  // limit: only the first items are read, and the header's count is kept
+  write_bytes(dir.file("ten"), idx_bytes({10, 2, 2}, 40));
+  const nn::IdxArray first3 = nn::read_idx(dir.file("ten"), 3);
+  BOOST_TEST(first3.dims == (std::vector<std::size_t>{3, 2, 2}), boost::test_tools::per_element());
+  BOOST_TEST(first3.data.size() == 12u);
+  BOOST_TEST(first3.items_in_file == 10u);
+  BOOST_TEST(first3.data[11] == 11);
+}
+
+// MNIST and Fashion-MNIST must be 28×28 with as many labels as images: said by name, not left to a layer.
+BOOST_AUTO_TEST_CASE(mnist_loader_requires_28_by_28_and_matching_labels) {
+  TempDir dir;
+  fs::create_directories(dir.path / "mnist");
+  write_bytes((dir.path / "mnist" / "t10k-images-idx3-ubyte").string(), idx_bytes({5, 10, 10}, 500));
+  write_bytes((dir.path / "mnist" / "t10k-labels-idx1-ubyte").string(), idx_bytes({5}, 5));
+  CHECK_THROWS_WITH(nn::load_mnist(dir.path.string(), nn::Split::Test), "t10k-images-idx3-ubyte", "28×28", "10×10");
+  write_bytes((dir.path / "mnist" / "t10k-images-idx3-ubyte").string(), idx_bytes({5, 28, 28}, 5 * 784));
+  write_bytes((dir.path / "mnist" / "t10k-labels-idx1-ubyte").string(), idx_bytes({4}, 4));
+  CHECK_THROWS_WITH(nn::load_mnist(dir.path.string(), nn::Split::Test, 2), "4 labels for 5 images");  // also with a limit
 }
 
 // MNIST's layout from a file of distinct values: image n, row r, column c is byte (n + 28 r + c) mod 256, and lands
