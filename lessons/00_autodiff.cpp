@@ -227,20 +227,24 @@ int main(int argc, char** argv) {
     pca.fit(x_float);
     const double floor = ae::mean_squared_error(pca.reconstruct(x_float, 2), x_float);
     const double pca1 = ae::mean_squared_error(pca.reconstruct(x_float, 1), x_float);
+    const double initial_loss = loss_value();
     std::vector<double> steps, curve;
-    for (std::size_t step = 1; step <= L.epochs(); ++step) {
-      for (auto& [name, w] : m.parameters()) w.zero_grad();
-      const Tensor64 l = mse_loss(m, x);
-      l.backward();
-      for (auto& [name, w] : m.parameters()) w.value() -= L.options().lr * w.grad().value();
-      steps.push_back(static_cast<double>(step));
-      curve.push_back(l.item());
-      if (!std::isfinite(curve.back())) throw ad::Error("the loss became " + fmt(curve.back()) + " at step " + std::to_string(step) + "; lower --lr");
+    auto parameters = m.parameters();  // handles: loading writes the model's own tensors
+    if (!L.load_model(parameters, "tiny_autoencoder.npz")) {  // --load: the saved weights instead of training
+      for (std::size_t step = 1; step <= L.epochs(); ++step) {
+        for (auto& [name, w] : m.parameters()) w.zero_grad();
+        const Tensor64 l = mse_loss(m, x);
+        l.backward();
+        for (auto& [name, w] : m.parameters()) w.value() -= L.options().lr * w.grad().value();
+        steps.push_back(static_cast<double>(step));
+        curve.push_back(l.item());
+        if (!std::isfinite(curve.back())) throw ad::Error("the loss became " + fmt(curve.back()) + " at step " + std::to_string(step) + "; lower --lr");
+      }
     }
     const double final_loss = loss_value();
-    L.say("loss " + fmt(curve.front()) + " → " + fmt(final_loss) + " after " + std::to_string(L.epochs()) +
+    L.say("loss " + fmt(initial_loss) + " → " + fmt(final_loss) + " after " + std::to_string(L.epochs()) +
           " steps; the floor (PCA-2) is " + fmt(floor));
-    const double last = steps.back();
+    const double last = steps.empty() ? 1.0 : steps.back();
     L.plot("loss_curve",
            Plot("The 4-2-4 autoencoder's loss under gradient descent (lr " + fmt(L.options().lr, 3) + ", whole batch)",
                 "gradient-descent step", "MSE per feature (standardised units)")
@@ -334,7 +338,7 @@ int main(int argc, char** argv) {
     L.metric("library_gradcheck_max_abs_error", gc.max_abs_error, "ad::gradcheck on the loss (random upstream gradient), passed");
     L.metric("library_gradgradcheck_max_abs_error", ggc.max_abs_error, "ad::gradgradcheck on the loss, passed");
     L.metric("penalty_graph_nodes", static_cast<double>(penalty_nodes), "nodes in the graph of ‖J‖²_F (one example, double backward)");
-    L.metric("initial_loss", curve.front(), "MSE per feature at the random initial weights (standardised units)");
+    L.metric("initial_loss", initial_loss, "MSE per feature at the random initial weights (standardised units)");
     L.metric("final_loss", final_loss, "MSE per feature after training (standardised units)");
     L.metric("pca2_floor", floor, "the floor: MSE per feature of PCA with 2 components on the same batch; final_loss ≥ it");
     L.metric("final_loss_over_floor", final_loss / floor, "final_loss / pca2_floor: 1 is the floor, never below");

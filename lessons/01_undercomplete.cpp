@@ -61,7 +61,9 @@ int main(int argc, char** argv) {
           train_curve.push_back(s.term("reconstruction"));
           test_curve.push_back(ae::evaluate(model, test.images).loss());
         };
-      ae::fit(model, loader, adam, L.epochs(), L.progress("M=" + std::to_string(m), extra));
+      const std::string file = "autoencoder_m" + std::to_string(m) + ".npz";
+      if (!L.load_model(model, file)) ae::fit(model, loader, adam, L.epochs(), L.progress("M=" + std::to_string(m), extra));
+      L.save_model(model, file, "the autoencoder with a " + std::to_string(m) + "-number code");
       model.eval();
       const Tensor rec = ae::map_batches(test.images, [&](const Tensor& x) { return model.reconstruct(x); });
       ms.push_back(static_cast<double>(m));
@@ -70,7 +72,6 @@ int main(int argc, char** argv) {
       L.say("  M=" + std::to_string(m) + ": test MSE autoencoder " + fmt(ae_mse.back()) + ", PCA " + fmt(pca_mse.back()));
       recon_by_m[m] = rows(rec, shown);
       if (m == focus) {
-        L.save_model(model, "autoencoder_m32.npz", "the autoencoder with a 32-number code");
         ae_focus = recon_by_m[m];
         pca_focus = rows(pca.reconstruct(test.images, m), shown);
       }

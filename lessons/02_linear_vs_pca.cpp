@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
                           epoch_axis.push_back(static_cast<double>(s.epoch));
                           angle_curve.push_back(ae::principal_angles_degrees(linear.decoder_filters(), pca_basis).back());
                         }};
-    ae::fit(linear, loader, sgd, L.epochs(), L.progress("linear AE", extra));
+    if (!L.load_model(linear, "linear_ae_m16.npz")) ae::fit(linear, loader, sgd, L.epochs(), L.progress("linear AE", extra));
     L.save_model(linear, "linear_ae_m16.npz", "the linear autoencoder, M = 16, on centred digits");
     linear.eval();
     const std::vector<double> angles = ae::principal_angles_degrees(linear.decoder_filters(), pca_basis);
@@ -125,8 +125,10 @@ int main(int argc, char** argv) {
     nn::Adam adam(curve_ae.named_parameters(), 1e-2);
     const std::size_t steps = L.quick() ? 300 : 3000;
     nn::WarmupDecayLR curve_schedule(adam, 0, steps);
-    L.say("curve autoencoder 2-32-32-1-32-32-2 (tanh), " + std::to_string(steps) + " full-batch Adam steps");
-    ae::fit(curve_ae, curve_loader, adam, steps, {[&](std::size_t, std::size_t, std::size_t, double) { curve_schedule.step(); }, nullptr});
+    if (!L.load_model(curve_ae, "curve_ae.npz")) {
+      L.say("curve autoencoder 2-32-32-1-32-32-2 (tanh), " + std::to_string(steps) + " full-batch Adam steps");
+      ae::fit(curve_ae, curve_loader, adam, steps, {[&](std::size_t, std::size_t, std::size_t, double) { curve_schedule.step(); }, nullptr});
+    }
     L.save_model(curve_ae, "curve_ae.npz", "the nonlinear 2-32-32-1 autoencoder of the curve");
     curve_ae.eval();
     const Tensor ae_curve = curve_ae.reconstruct(points);

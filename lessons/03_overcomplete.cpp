@@ -47,10 +47,10 @@ int main(int argc, char** argv) {
       ad::Generator order(L.options().seed + 1);
       nn::DataLoader loader(train.images, train.labels, L.options().batch, order);
       nn::Adam adam(model->named_parameters(), L.options().lr);
-      ae::fit(*model, loader, adam, L.epochs(), L.progress("784-" + std::to_string(code)));
+      const std::string file = code == 1024 ? "overcomplete_1024.npz" : "undercomplete_64.npz";
+      if (!L.load_model(*model, file)) ae::fit(*model, loader, adam, L.epochs(), L.progress("784-" + std::to_string(code)));
       model->eval();
-      L.save_model(*model, code == 1024 ? "overcomplete_1024.npz" : "undercomplete_64.npz",
-                   code == 1024 ? "the overcomplete 784-1024 autoencoder" : "the undercomplete 784-64 autoencoder");
+      L.save_model(*model, file, code == 1024 ? "the overcomplete 784-1024 autoencoder" : "the undercomplete 784-64 autoencoder");
       models.push_back({code == 1024 ? "overcomplete 1024" : "undercomplete 64", std::move(model)});
     }
 

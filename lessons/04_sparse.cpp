@@ -145,13 +145,13 @@ int main(int argc, char** argv) {
                                                     .output(ae::Activation::Sigmoid);
     const auto ksparse_options = [](std::size_t k) { return ae::KSparseOptions().input(784).hidden(kHidden).k(k).alpha(kAlpha); };
 
-    // Trains a model on the training set with Adam, and leaves it in eval mode.
-    auto train_model = [&](ae::AutoencoderModel& model, const std::string& name, std::size_t epochs) {
+    // Trains a model on the training set with Adam (with --load: reads FILE instead), and leaves it in eval mode.
+    auto train_model = [&](ae::AutoencoderModel& model, const std::string& name, std::size_t epochs, const std::string& file) {
       ad::Generator order(seed + 1);
       nn::DataLoader loader(train.images, train.labels, L.options().batch, order);
       const bool ksparse = dynamic_cast<ae::KSparseAutoencoder*>(&model) != nullptr;
       nn::Adam adam(model.named_parameters(), L.options().lr, 0.9, 0.999, 1e-8, ksparse ? 0.0 : kWeightDecay);
-      ae::fit(model, loader, adam, epochs, L.progress(name));
+      if (!L.load_model(model, file)) ae::fit(model, loader, adam, epochs, L.progress(name));
       model.eval();
     };
 
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
       models.push_back({"ksparse", "k-sparse", std::make_shared<ae::KSparseAutoencoder>(ksparse_options(kK), gen)});
     }
     for (auto& t : models) {
-      train_model(*t.model, t.label, L.epochs());
+      train_model(*t.model, t.label, L.epochs(), t.kind + ".npz");
       if (auto* a = dynamic_cast<ae::Autoencoder*>(t.model.get())) t.filters = ad::transpose(a->decoder_filters()).detach();
       if (auto* k = dynamic_cast<ae::KSparseAutoencoder*>(t.model.get())) t.filters = ad::transpose(k->decoder_filters()).detach();
       t.train_codes = ae::map_batches(train.images, [&](const Tensor& x) { return t.model->encode(x); });
@@ -249,9 +249,10 @@ int main(int argc, char** argv) {
         if (k != kK) {
           ad::Generator gen(seed);
           ae::KSparseAutoencoder m(ksparse_options(k), gen);
-          train_model(m, "k-sparse k=" + std::to_string(k), sweep_epochs);
+          const std::string file = "ksparse_k" + std::to_string(k) + ".npz";
+          train_model(m, "k-sparse k=" + std::to_string(k), sweep_epochs, file);
           filters = ad::transpose(m.decoder_filters()).detach();
-          L.save_model(m, "ksparse_k" + std::to_string(k) + ".npz", "the k-sparse autoencoder with k = " + std::to_string(k));
+          L.save_model(m, file, "the k-sparse autoencoder with k = " + std::to_string(k));
         }
         for (auto& r : filter_rows("k=" + std::to_string(k), filters, kPerRow)) rows.push_back(r);
       }
@@ -282,6 +283,12 @@ int main(int argc, char** argv) {
 
     // --- A softmax classifier on each code, and on the pixels --------------------------------------------
     const ae::ProbeOptions probe = ae::ProbeOptions().epochs(L.quick() ? 2 : 10).seed(seed + 3);
+    if (L.loaded())
+      L.note("**With `--load`** the five softmax classifiers of `classifier_errors.png` are still trained (on the loaded "
+             "models' codes and on the pixels, " + std::to_string(probe.epochs()) + " epochs each): they are part of the "
+             "measurement, small and quick, and `ae::linear_probe` does not hand back the classifier to save. The epoch "
+             "counts in the captions and notes are this run's settings; the loaded models were trained with those of "
+             "the run that saved them.");
     const double pixels_error = ae::linear_probe(train.images, train.labels, test.images, test.labels, probe).test_error;
     L.say("  softmax on the pixels: test error " + fmt(pixels_error));
     std::vector<std::vector<std::string>> table{{"pixels", "784", "", "", "", "", fmt(100 * pixels_error, 4)}};

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
       ad::Generator order(seed + 1);
       nn::DataLoader loader(train.images, train.labels, L.options().batch, order);
       nn::Adam adam(model.named_parameters(), L.options().lr);
-      ae::fit(model, loader, adam, L.epochs(), L.progress(name));
+      if (!L.load_model(model, file)) ae::fit(model, loader, adam, L.epochs(), L.progress(name));
       model.eval();
       L.save_model(model, file, name + ", 784-256 sigmoid code, sigmoid output");
     };

@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
         curves.push_back({t.name, std::to_string(s.epoch), fmt(s.term("reconstruction"), 6),
                           s.terms.has("contractive") ? fmt(s.term("contractive"), 6) : ""});
       };
-      ae::fit(*t.model, loader, adam, L.epochs(), L.progress(t.name, extra));
+      if (!L.load_model(*t.model, key + ".npz")) ae::fit(*t.model, loader, adam, L.epochs(), L.progress(t.name, extra));
       t.model->eval();
       L.save_model(*t.model, key + ".npz",
                    key == "ae"    ? "the plain autoencoder 784-1000-784 (sigmoid code and output)"
@@ -169,8 +169,9 @@ int main(int argc, char** argv) {
                                   : "the contractive autoencoder (λ = " + fmt(lambda, 2) + "), same architecture");
       models.push_back(std::move(t));
     }
-    L.csv("training_curves", "model,epoch,reconstruction_mse,contractive_penalty", curves,
-          "per-epoch training means: the reconstruction term (the DAE's on noisy inputs) and the CAE's ‖J_f(x)‖²_F");
+    if (!L.loaded())  // --load: no training, no curves
+      L.csv("training_curves", "model,epoch,reconstruction_mse,contractive_penalty", curves,
+            "per-epoch training means: the reconstruction term (the DAE's on noisy inputs) and the CAE's ‖J_f(x)‖²_F");
     auto& cae = dynamic_cast<ae::ContractiveAutoencoder&>(*models[2].model);
 
     // ---- the penalty two ways: closed form against double backward, in float64 and in float32 ----
@@ -440,6 +441,12 @@ int main(int argc, char** argv) {
            "20 epochs, Adam 3e-3), so the errors are higher and only their order is comparable. A short probe "
            "(10 epochs at 1e-3) has not converged on the CAE's code (its training error is still as high as its "
            "test error) and can reverse the order. The DAE's code is the best of the three in this linear test.");
+    if (L.loaded())
+      L.note("**Under --load** the three autoencoders are loaded, but the three softmax classifiers on their codes "
+             "(classifier_test_error.csv) are still trained, as in a normal run: ae::linear_probe does not hand back its "
+             "classifier, so there is nothing to save or load. They are small (1000 → 10, " +
+             std::string(L.quick() ? "2" : "20") + " epochs on the frozen codes) and seeded, so from the same "
+             "encoders they give the same errors.");
     L.note("The code of images x [N, 784] from a saved encoder, in numpy: `w = np.load('cae.npz'); "
            "h = 1 / (1 + np.exp(-(x @ w['encoder.0.weight'].T + w['encoder.0.bias'])))`, and its Jacobian at one "
            "image is `(h * (1 - h))[:, None] * w['encoder.0.weight']` (1000×784).");

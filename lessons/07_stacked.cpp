@@ -95,29 +95,38 @@ int main(int argc, char** argv) {
     ae::StackedAutoencoder stack(options, init);
     ad::Generator order(seed + 1);
     nn::DataLoader unlabelled(train.images, {}, L.options().batch, order);
-    std::vector<std::vector<double>> layer_curves;
+    // --load: the fine-tuned stack is read back and both phases are skipped; their curves (greedy_final, the
+    // unrolled test MSE straight after the greedy phase) stay empty: only the fine-tuned stack is saved.
+    std::vector<std::vector<double>> layer_curves(stack.depth());
     std::vector<double> greedy_final;
-    for (std::size_t i = 0; i < stack.depth(); ++i) {
-      const auto stats = stack.pretrain_layer(
-          i, unlabelled, ae::PhaseOptions().epochs(greedy_epochs).lr(lr).callbacks(L.progress("greedy layer " + std::to_string(i + 1))));
-      std::vector<double> curve;
-      for (const auto& s : stats) curve.push_back(s.term("reconstruction"));
-      layer_curves.push_back(curve);
-      greedy_final.push_back(curve.back());
-    }
-    stack.eval();
-    std::vector<double> unrolled_test{ae::evaluate(stack, test.images).loss()};
-    std::vector<double> unrolled_train;
-    ae::Callbacks record;
-    record.on_epoch = [&](const ae::EpochStats& s) {
-      unrolled_train.push_back(s.term("reconstruction"));
+    std::vector<double> unrolled_test;  // test MSE after the greedy phase, then after each fine-tuning epoch
+    double unrolled_fine_tuned = 0;
+    if (!L.load_model(stack, "stacked_autoencoder.npz")) {
+      for (std::size_t i = 0; i < stack.depth(); ++i) {
+        const auto stats = stack.pretrain_layer(
+            i, unlabelled, ae::PhaseOptions().epochs(greedy_epochs).lr(lr).callbacks(L.progress("greedy layer " + std::to_string(i + 1))));
+        for (const auto& s : stats) layer_curves[i].push_back(s.term("reconstruction"));
+        greedy_final.push_back(layer_curves[i].back());
+      }
       stack.eval();
       unrolled_test.push_back(ae::evaluate(stack, test.images).loss());
-      stack.train();
-    };
-    stack.fine_tune(unlabelled, ae::PhaseOptions().epochs(fine_tune_epochs).lr(fine_tune_lr).callbacks(L.progress("fine-tune", record)));
-    stack.eval();
-    L.say("unrolled deep AE test MSE: after greedy " + fmt(unrolled_test.front()) + ", after fine-tuning " + fmt(unrolled_test.back()));
+      std::vector<double> unrolled_train;
+      ae::Callbacks record;
+      record.on_epoch = [&](const ae::EpochStats& s) {
+        unrolled_train.push_back(s.term("reconstruction"));
+        stack.eval();
+        unrolled_test.push_back(ae::evaluate(stack, test.images).loss());
+        stack.train();
+      };
+      stack.fine_tune(unlabelled, ae::PhaseOptions().epochs(fine_tune_epochs).lr(fine_tune_lr).callbacks(L.progress("fine-tune", record)));
+      stack.eval();
+      unrolled_fine_tuned = unrolled_test.back();
+      L.say("unrolled deep AE test MSE: after greedy " + fmt(unrolled_test.front()) + ", after fine-tuning " + fmt(unrolled_fine_tuned));
+    } else {
+      stack.eval();
+      unrolled_fine_tuned = ae::evaluate(stack, test.images).loss();
+      L.say("unrolled deep AE test MSE after fine-tuning " + fmt(unrolled_fine_tuned));
+    }
     L.save_model(stack, "stacked_autoencoder.npz", "the stacked autoencoder after greedy pretraining and fine-tuning (unsupervised)");
 
     // 3. Backfitting on n labels, from the pretrained stack and from the same stack's random initialisation.
@@ -173,12 +182,21 @@ int main(int argc, char** argv) {
           (pretrained ? curve_pre : curve_rand).push_back(100 * e);
         };
         if (all || batches > 20) cb = L.progress("backfit " + name, cb);
-        net.backfit(*clf, labelled, ae::PhaseOptions().epochs(decay_at).lr(lr).callbacks(cb));
-        if (epochs > decay_at) net.backfit(*clf, labelled, ae::PhaseOptions().epochs(epochs - decay_at).lr(lr / 10).callbacks(cb));
+        // every classifier is saved (8 of 2.6 MB); the pretrained one with all labels keeps its first name
+        const std::string file = pretrained && all ? "stacked_classifier.npz"
+                                                   : std::string("classifier_") + (pretrained ? "pretrained_" : "random_") +
+                                                         std::to_string(n) + "_labels.npz";
+        if (!L.load_model(*clf, file)) {
+          net.backfit(*clf, labelled, ae::PhaseOptions().epochs(decay_at).lr(lr).callbacks(cb));
+          if (epochs > decay_at) net.backfit(*clf, labelled, ae::PhaseOptions().epochs(epochs - decay_at).lr(lr / 10).callbacks(cb));
+        }
         errs[pretrained] = test_error();
         L.say("  " + name + ": " + std::to_string(epochs) + " epochs, " + std::to_string(epochs * batches) +
               " steps, test error " + fmt(100 * errs[pretrained], 3) + " %");
-        if (pretrained && all) L.save_model(*clf, "stacked_classifier.npz", "the pretrained, fine-tuned and backfitted classifier (all labels): encoder + softmax head");
+        L.save_model(*clf, file,
+                     pretrained && all ? "the pretrained, fine-tuned and backfitted classifier (all labels): encoder + softmax head"
+                                       : std::string(pretrained ? "the pretrained stack backfitted" : "the same network from its random initialisation, trained") +
+                                             " on " + std::to_string(n) + (all ? " labels (all)" : " labels") + ": encoder + softmax head");
       }
       ns.push_back(static_cast<double>(n));
       err_pre.push_back(100 * errs[1]);
@@ -191,13 +209,15 @@ int main(int argc, char** argv) {
       L.metric("test_error_random_" + key, 100 * errs[0],
                "% MNIST test error, the same network from its random initialisation, same labels, epochs, steps and learning rates");
     }
-    L.metric("greedy_layer_losses", join(greedy_final),
-             "each greedy layer's reconstruction MSE in its last epoch (layer 1: per pixel; layer 2: per layer-1 unit), "
-             "comma-separated");
-    for (std::size_t i = 0; i < greedy_final.size(); ++i)
-      L.metric("greedy_layer" + std::to_string(i + 1) + "_loss", greedy_final[i], "the same, layer " + std::to_string(i + 1));
-    L.metric("unrolled_test_mse_greedy", unrolled_test.front(), "test MSE per pixel of the unrolled deep autoencoder straight after the greedy phase");
-    L.metric("unrolled_test_mse_fine_tuned", unrolled_test.back(), "the same after end-to-end fine-tuning (lower is better)");
+    if (!L.loaded()) {  // training losses, and the stack as it was before fine-tuning: not saved
+      L.metric("greedy_layer_losses", join(greedy_final),
+               "each greedy layer's reconstruction MSE in its last epoch (layer 1: per pixel; layer 2: per layer-1 unit), "
+               "comma-separated");
+      for (std::size_t i = 0; i < greedy_final.size(); ++i)
+        L.metric("greedy_layer" + std::to_string(i + 1) + "_loss", greedy_final[i], "the same, layer " + std::to_string(i + 1));
+      L.metric("unrolled_test_mse_greedy", unrolled_test.front(), "test MSE per pixel of the unrolled deep autoencoder straight after the greedy phase");
+    }
+    L.metric("unrolled_test_mse_fine_tuned", unrolled_fine_tuned, "test MSE per pixel of the unrolled deep autoencoder after end-to-end fine-tuning (lower is better)");
 
     L.note("Architecture: 784-" + std::to_string(hidden) + "-" + std::to_string(hidden) + " ReLU encoder (+ a 10-way softmax "
            "head for the classifier); each greedy layer is a denoising autoencoder with masking noise ν = " + fmt(mask, 2) +
@@ -220,6 +240,11 @@ int main(int argc, char** argv) {
            "network was level with the random start at 100 labels (23.7 % against 23.5 %); ν = 0.5 gave 21.8 %, ν = 0.7 "
            "20.0 % with 3 greedy epochs and about 18.7 % with 4 (the default). Sigmoid units also pretrain into a lead at "
            "few labels but reach only 1.6–2.1 % with all labels in this budget.");
+    if (L.loaded())
+      L.note("**Under --load** nothing is trained: the fine-tuned stack and all " + std::to_string(2 * ns.size()) +
+             " classifiers are read back and evaluated. Not measured: the greedy layers' training losses and "
+             "unrolled_test_mse_greedy, the unrolled autoencoder's test error straight after the greedy phase (that "
+             "intermediate stack is not saved, to keep the saved models below 30 MB).");
     // Figures: the greedy phase, the fine-tuning curves, the label-count comparison, the features.
     Plot greedy("Greedy layer-wise training: each layer's own reconstruction loss", "epoch of that layer's training",
                 "reconstruction MSE (training, denoising)");
@@ -245,10 +270,13 @@ int main(int argc, char** argv) {
            "autoencoder, already reconstruct the pixels, and end-to-end fine-tuning lowers that error further.");
 
     Plot fine("Backfitting with all labels: test error per epoch", "supervised epoch", "test error (%)");
+    // the reference lines span the curves' epochs (--load: no curves, the plot is left out; any range will do)
+    const std::vector<double> span = curve_epochs.empty() ? std::vector<double>{1.0, static_cast<double>(L.epochs())}
+                                                          : std::vector<double>{curve_epochs.front(), curve_epochs.back()};
     fine.line("greedy pretraining + backfitting", curve_epochs, curve_pre)
         .line("random initialisation, same network and budget", curve_epochs, curve_rand)
-        .line("Vincent et al. 2010 SAE-3 (1.40 %)", {curve_epochs.front(), curve_epochs.back()}, {1.40, 1.40}, false)
-        .line("Vincent et al. 2010 SDAE-3 (1.28 %)", {curve_epochs.front(), curve_epochs.back()}, {1.28, 1.28}, false)
+        .line("Vincent et al. 2010 SAE-3 (1.40 %)", span, {1.40, 1.40}, false)
+        .line("Vincent et al. 2010 SDAE-3 (1.28 %)", span, {1.28, 1.28}, false)
         .log_y()
         .command("set key inside top right")
         .command("set xtics 1");

@@ -34,8 +34,8 @@ struct Trained {
 // (pixels in [0, 1]), tied weights (each decoder layer uses the transposed weights of its encoder mirror, as H&S's
 // network before fine-tuning); trained end to end from random weights by Adam on the per-pixel MSE. The learning rate
 // rises over the first 200 steps (a tenth of the run if that is shorter), stays, then decays exponentially to 1 %
-// of its value over the second half of training.
-Trained train_deep_autoencoder(Lesson& L, std::size_t code, std::uint64_t seed) {
+// of its value over the second half of training. With --load, FILE's weights instead of training (no curve).
+Trained train_deep_autoencoder(Lesson& L, std::size_t code, std::uint64_t seed, const std::string& file) {
   const nn::Dataset& train = L.train_set();
   const nn::Dataset& test = L.test_set();
   ad::Generator gen(seed);
@@ -58,7 +58,7 @@ Trained train_deep_autoencoder(Lesson& L, std::size_t code, std::uint64_t seed) 
   extra.on_epoch = [&](const ae::EpochStats&) {
     t.test_error_per_epoch.push_back(kPixels * ae::evaluate(model, test.images).loss());
   };
-  ae::fit(model, loader, adam, L.epochs(), L.progress(model.describe(), extra));
+  if (!L.load_model(model, file)) ae::fit(model, loader, adam, L.epochs(), L.progress(model.describe(), extra));
   model.eval();
   return t;
 }
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
     const double pca2_error = kPixels * ae::mean_squared_error(pca.reconstruct(test.images, 2), test.images);
 
     // ---- 784-1000-500-250-30 against PCA-30: reconstruction -------------------------------------------------
-    Trained ae30 = train_deep_autoencoder(L, 30, seed);
+    Trained ae30 = train_deep_autoencoder(L, 30, seed, "deep_ae_30.npz");
     const Tensor ae30_rec = ae::map_batches(test.images, [&](const Tensor& x) { return ae30.model->reconstruct(x); });
     const double ae30_error = kPixels * ae::mean_squared_error(ae30_rec, test.images);
     L.say("  squared error per test image: deep AE-30 " + fmt(ae30_error) + ", PCA-30 " + fmt(pca30_error) +
@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     L.save_model(*ae30.model, "deep_ae_30.npz", "the deep autoencoder 784-1000-500-250-30 (LeakyReLU, linear code, tied weights)");
 
     // ---- 784-1000-500-250-2 against PCA-2: the latent space -------------------------------------------------
-    Trained ae2 = train_deep_autoencoder(L, 2, seed + 2);
+    Trained ae2 = train_deep_autoencoder(L, 2, seed + 2, "deep_ae_2.npz");
     const double ae2_error = kPixels * ae::mean_squared_error(
                                            ae::map_batches(test.images, [&](const Tensor& x) { return ae2.model->reconstruct(x); }),
                                            test.images);

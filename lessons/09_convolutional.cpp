@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
                         mlp_gen);
 
     // The same training for both: MSE per pixel, Adam, the same batches in the same order, the same epochs.
-    auto train_model = [&](ae::AutoencoderModel& model, const std::string& name, Curves& curves) {
+    // --load: FILE's weights instead of training (the curves stay empty).
+    auto train_model = [&](ae::AutoencoderModel& model, const std::string& name, const std::string& file, Curves& curves) {
       ad::Generator order(seed + 2);
       nn::DataLoader loader(train.images, train.labels, L.options().batch, order);
       nn::Adam adam(model.named_parameters(), L.options().lr);
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
         curves.train.push_back(s.term("reconstruction"));
         curves.test.push_back(ae::evaluate(model, test.images).loss());
       };
-      ae::fit(model, loader, adam, L.epochs(), L.progress(name, extra));
+      if (!L.load_model(model, file)) ae::fit(model, loader, adam, L.epochs(), L.progress(name, extra));
       model.eval();
     };
     // The first layer's 16 kernels [16, 1, 3, 3] as 16 rows of 9 weights, before training and after.
@@ -100,8 +101,8 @@ int main(int argc, char** argv) {
     };
     const Tensor kernels_at_init = first_kernels();
     Curves conv_curves, mlp_curves;
-    train_model(conv, "conv AE", conv_curves);
-    train_model(mlp, "MLP AE", mlp_curves);
+    train_model(conv, "conv AE", "conv_autoencoder.npz", conv_curves);
+    train_model(mlp, "MLP AE", "mlp_autoencoder.npz", mlp_curves);
     L.save_model(conv, "conv_autoencoder.npz", "the convolutional autoencoder");
     L.save_model(mlp, "mlp_autoencoder.npz", "the MLP autoencoder with the same code size");
 
@@ -219,8 +220,9 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < conv_curves.epoch.size(); ++i)
       table.push_back({fmt(conv_curves.epoch[i], 3), fmt(conv_curves.train[i], 6), fmt(conv_curves.test[i], 6),
                        fmt(mlp_curves.train[i], 6), fmt(mlp_curves.test[i], 6)});
-    L.csv("epochs", "epoch,conv_train_mse,conv_test_mse,mlp_train_mse,mlp_test_mse", table,
-          "training and test MSE per pixel per epoch, both models");
+    if (!L.loaded())  // --load: no training, no curves
+      L.csv("epochs", "epoch,conv_train_mse,conv_test_mse,mlp_train_mse,mlp_test_mse", table,
+            "training and test MSE per pixel per epoch, both models");
 
     const std::string budget = std::to_string(L.epochs()) + " epochs, Adam lr " + fmt(L.options().lr, 3) + ", batch " +
                                std::to_string(L.options().batch) + ", trained on MSE";

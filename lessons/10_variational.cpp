@@ -69,8 +69,9 @@ struct TermCurves {
   std::vector<double> epoch, train_reconstruction, train_kl, test_reconstruction, test_kl;
 };
 
+// With --load the weights come from FILE instead (the curves stay empty).
 std::unique_ptr<ae::VariationalAutoencoder> train_vae(Lesson& L, std::size_t latent, std::size_t epochs,
-                                                      std::uint64_t seed, TermCurves& curves) {
+                                                      std::uint64_t seed, TermCurves& curves, const std::string& file) {
   const nn::Dataset& train = L.train_set();
   const nn::Dataset& test = L.test_set();
   ad::Generator gen(seed);
@@ -88,14 +89,15 @@ std::unique_ptr<ae::VariationalAutoencoder> train_vae(Lesson& L, std::size_t lat
     curves.test_reconstruction.push_back(t["reconstruction"]);
     curves.test_kl.push_back(t["kl"]);
   };
-  ae::fit(*model, loader, adam, epochs, L.progress("VAE " + model->describe(), extra));
+  if (!L.load_model(*model, file)) ae::fit(*model, loader, adam, epochs, L.progress("VAE " + model->describe(), extra));
   model->eval();
   return model;
 }
 
 // The plain autoencoder with the VAE's layers: 784-400-code, ReLU, a free linear code (like the VAE's μ), a sigmoid
 // output and the same Bernoulli reconstruction (BCE, here as a mean per pixel: ×784 gives nats per image).
-std::unique_ptr<ae::Autoencoder> train_plain_ae(Lesson& L, std::size_t code, std::size_t epochs, std::uint64_t seed) {
+std::unique_ptr<ae::Autoencoder> train_plain_ae(Lesson& L, std::size_t code, std::size_t epochs, std::uint64_t seed,
+                                                const std::string& file) {
   const nn::Dataset& train = L.train_set();
   ad::Generator gen(seed);
   auto model = std::make_unique<ae::Autoencoder>(ae::AutoencoderOptions()
@@ -108,7 +110,7 @@ std::unique_ptr<ae::Autoencoder> train_plain_ae(Lesson& L, std::size_t code, std
   ad::Generator order(seed + 1);
   nn::DataLoader loader(train.images, train.labels, L.options().batch, order);
   nn::Adam adam(model->named_parameters(), L.options().lr);
-  ae::fit(*model, loader, adam, epochs, L.progress("plain AE " + model->describe()));
+  if (!L.load_model(*model, file)) ae::fit(*model, loader, adam, epochs, L.progress("plain AE " + model->describe()));
   model->eval();
   return model;
 }
@@ -333,7 +335,7 @@ int main(int argc, char** argv) {
 
     // ---- the 20-D VAE: PyTorch's example, the negative ELBO ----------------------------------------------------
     TermCurves curves20;
-    auto vae20 = train_vae(L, 20, L.epochs(), seed, curves20);
+    auto vae20 = train_vae(L, 20, L.epochs(), seed, curves20, "vae_20d.npz");
     const double neg_elbo20 = vae20->negative_elbo(test.images);
     const ae::Terms terms20 = ae::evaluate(*vae20, test.images);
     L.say("  20-D VAE: test −ELBO " + fmt(neg_elbo20) + " nats per image (PyTorch's example: " + fmt(kPyTorchNegElbo) +
@@ -342,19 +344,19 @@ int main(int argc, char** argv) {
 
     // ---- the 2-D VAE and the plain 2-D autoencoder -------------------------------------------------------------
     TermCurves curves2;
-    auto vae2 = train_vae(L, 2, epochs_2d, seed + 10, curves2);
+    auto vae2 = train_vae(L, 2, epochs_2d, seed + 10, curves2, "vae_2d.npz");
     const double neg_elbo2 = vae2->negative_elbo(test.images);
     const ae::Terms terms2 = ae::evaluate(*vae2, test.images);
     L.save_model(*vae2, "vae_2d.npz", "the VAE 784-400-2");
 
-    auto plain2 = train_plain_ae(L, 2, epochs_2d, seed + 20);
+    auto plain2 = train_plain_ae(L, 2, epochs_2d, seed + 20, "plain_ae_2d.npz");
     const double plain_rec = kPixels * ae::evaluate(*plain2, test.images).loss();
     L.save_model(*plain2, "plain_ae_2d.npz", "the plain autoencoder 784-400-2 (ReLU, linear code, sigmoid output, BCE)");
     L.say("  2-D VAE: test −ELBO " + fmt(neg_elbo2) + " (reconstruction " + fmt(terms2["reconstruction"]) + " + KL " +
           fmt(terms2["kl"]) + "); plain 2-D AE: reconstruction " + fmt(plain_rec) + " nats per image");
 
     // ---- the plain 20-D autoencoder: what generation looks like without a prior -------------------------------
-    auto plain20 = train_plain_ae(L, 20, L.epochs(), seed + 30);
+    auto plain20 = train_plain_ae(L, 20, L.epochs(), seed + 30, "plain_ae_20d.npz");
     const double plain_rec20 = kPixels * ae::evaluate(*plain20, test.images).loss();
     L.save_model(*plain20, "plain_ae_20d.npz", "the plain autoencoder 784-400-20 (ReLU, linear code, sigmoid output, BCE)");
 
@@ -550,15 +552,16 @@ int main(int argc, char** argv) {
            "With two dimensions the KL stays small (a few nats): z cannot carry much. The plain autoencoder, free of "
            "the KL and of the sampling noise, reconstructs better (grey): the VAE pays in reconstruction for a latent "
            "space it can sample from.");
-    std::vector<std::vector<std::string>> table;
+    std::vector<std::vector<std::string>> table;  // empty under --load (no training history): then not written
     for (std::size_t i = 0; i < curves20.epoch.size(); ++i)
       table.push_back({"20", fmt(curves20.epoch[i], 3), fmt(curves20.train_reconstruction[i], 6), fmt(curves20.train_kl[i], 6),
                        fmt(curves20.test_reconstruction[i], 6), fmt(curves20.test_kl[i], 6)});
     for (std::size_t i = 0; i < curves2.epoch.size(); ++i)
       table.push_back({"2", fmt(curves2.epoch[i], 3), fmt(curves2.train_reconstruction[i], 6), fmt(curves2.train_kl[i], 6),
                        fmt(curves2.test_reconstruction[i], 6), fmt(curves2.test_kl[i], 6)});
-    L.csv("loss_terms", "latent,epoch,train_reconstruction,train_kl,test_reconstruction,test_kl", table,
-          "the two terms of each VAE's loss per epoch, nats per image");
+    if (!table.empty())
+      L.csv("loss_terms", "latent,epoch,train_reconstruction,train_kl,test_reconstruction,test_kl", table,
+            "the two terms of each VAE's loss per epoch, nats per image");
 
     // ---- metrics ----------------------------------------------------------------------------------------------
     const std::string anchor = "PyTorch examples/vae, same setting: " + fmt(kPyTorchNegElbo) + " after 10 epochs";
@@ -622,6 +625,15 @@ int main(int argc, char** argv) {
            "this lesson uses the Bernoulli decoder of Kingma & Welling and PyTorch's example, whose loss is in nats and "
            "can be compared with theirs. `ae::VAEOptions().likelihood(ae::Reconstruction::MSE)` gives the slide's "
            "version. The encoder's log σ² is a linear head beside μ, as in PyTorch's example.");
+    if (L.loaded())
+      L.note("**Loaded models and random draws.** Each VAE draws its ε (the sample z = μ + σ ε) from its own "
+             "generator, seeded when the model is made. Training advances it; a loaded model starts it afresh. So with "
+             "`--load` the weights are the saved run's but the numbers that take one sample of z per image (the "
+             "−ELBO and its reconstruction term, and the 2-D VAE's hole fractions, measured against sampled codes) "
+             "differ slightly from the saved run's, and samples_prior_20d.png shows other digits. "
+             "Everything else is the saved run's: the KL terms (closed form), the plain autoencoders, the manifold, "
+             "the scatters, the interpolations and samples_vae_vs_plain_ae.png (its z come from the lesson's own "
+             "generator).");
     if (L.quick())
       L.note("**--quick.** 2,000 training images and one epoch are a smoke test: the models have barely started to "
              "learn, the manifold is mostly blurs and the −ELBO is far above the full run's.");

@@ -163,9 +163,10 @@ int main(int argc, char** argv) {
     const std::string dd = std::to_string(kDefaultDigit);
     const std::string m_fashion = std::to_string(kFashionCode), m_digit = std::to_string(kDigitCode);
 
-    // One detector: an autoencoder with an M-number code trained on `images`, its training errors and threshold.
+    // One detector: an autoencoder with an M-number code trained on `images` (or, with --load, read from FILE), its
+    // training errors and threshold. The model is saved as FILE.
     auto train_detector = [&](const Tensor& images, const std::vector<std::size_t>& labels, std::size_t code,
-                              const std::string& name) {
+                              const std::string& name, const std::string& file, const std::string& description) {
       ad::Generator init(seed), order(seed + 1);  // the same initial weights and batch order for every model
       Detector det;
       det.model = std::make_unique<ae::Autoencoder>(ae::AutoencoderOptions()
@@ -176,8 +177,9 @@ int main(int argc, char** argv) {
                                                     init);
       nn::DataLoader loader(images, labels, L.options().batch, order);
       nn::Adam adam(det.model->named_parameters(), L.options().lr);
-      ae::fit(*det.model, loader, adam, L.epochs(), L.progress(name));
+      if (!L.load_model(*det.model, file)) ae::fit(*det.model, loader, adam, L.epochs(), L.progress(name));
       det.model->eval();
+      L.save_model(*det.model, file, description);
       det.train_errors = reconstruction_errors(*det.model, images);
       det.threshold = quantile(det.train_errors, kThresholdQuantile);
       return det;
@@ -194,9 +196,9 @@ int main(int argc, char** argv) {
     };
 
     // ---- (1) MNIST against Fashion-MNIST ----
-    Detector full = train_detector(train.images, train.labels, kFashionCode, "AE M=" + m_fashion + ", all digits");
-    L.save_model(*full.model, "autoencoder_m" + m_fashion + ".npz",
-                 "the 784-256-" + m_fashion + " autoencoder trained on all MNIST training digits (Fashion-MNIST detector)");
+    Detector full = train_detector(train.images, train.labels, kFashionCode, "AE M=" + m_fashion + ", all digits",
+                                   "autoencoder_m" + m_fashion + ".npz",
+                                   "the 784-256-" + m_fashion + " autoencoder trained on all MNIST training digits (Fashion-MNIST detector)");
     const std::vector<double> digit_err = reconstruction_errors(*full.model, test.images);
     const std::vector<double> fashion_err = reconstruction_errors(*full.model, fashion.images);
     const double auroc_fashion = ae::auroc(fashion_err, digit_err);
@@ -206,7 +208,10 @@ int main(int argc, char** argv) {
           " (95th percentile of training errors) TPR " + fmt(fashion_tpr, 4) + ", FPR " + fmt(digit_fpr, 4));
 
     // The held-out digit's baseline: the M=8 model trained on all digits (every digit seen).
-    Detector full8 = train_detector(train.images, train.labels, kDigitCode, "AE M=" + m_digit + ", all digits");
+    Detector full8 = train_detector(train.images, train.labels, kDigitCode, "AE M=" + m_digit + ", all digits",
+                                    "autoencoder_m" + m_digit + ".npz",
+                                    "the 784-256-" + m_digit + " autoencoder trained on all MNIST training digits (the "
+                                    "held-out digits' baseline: every digit seen)");
     const std::vector<double> digit_err8 = reconstruction_errors(*full8.model, test.images);
     const double auroc_fashion_m8 = ae::auroc(reconstruction_errors(*full8.model, fashion.images), digit_err8);
     L.say("  the same with M=" + m_digit + ": AUROC " + fmt(auroc_fashion_m8, 5));
@@ -227,7 +232,11 @@ int main(int argc, char** argv) {
     Detector focus;  // the model without kDefaultDigit, kept for the figures
     std::vector<double> focus_err;
     for (std::size_t d = 0; d < 10; ++d) {
-      Detector det = train_detector(without(d).images, without(d).labels, kDigitCode, "AE M=" + m_digit + ", without " + std::to_string(d));
+      const std::string ds = std::to_string(d);
+      Detector det = train_detector(without(d).images, without(d).labels, kDigitCode, "AE M=" + m_digit + ", without " + ds,
+                                    "autoencoder_m" + m_digit + "_without_" + ds + ".npz",
+                                    "the 784-256-" + m_digit + " autoencoder trained on the MNIST training digits without " +
+                                        ds + " (held-out digit detector" + (d == kDefaultDigit ? ", the figures' model" : "") + ")");
       const std::vector<double> err = reconstruction_errors(*det.model, test.images);
       const auto anomalies = pick(err, test.labels, d, true), normal = pick(err, test.labels, d, false);
       heldout.push_back({d, ae::auroc(anomalies, normal), digit_auroc(digit_err8, d), det.threshold,
@@ -241,9 +250,6 @@ int main(int argc, char** argv) {
         focus_err = err;
       }
     }
-    L.save_model(*focus.model, "autoencoder_m" + m_digit + "_without_" + dd + ".npz",
-                 "the 784-256-" + m_digit + " autoencoder trained on the MNIST training digits without " + dd +
-                     " (held-out digit detector)");
     const HeldOut& h = heldout[kDefaultDigit];
     const auto focus_anom = pick(focus_err, test.labels, kDefaultDigit, true);
     const auto focus_norm = pick(focus_err, test.labels, kDefaultDigit, false);
@@ -251,7 +257,9 @@ int main(int argc, char** argv) {
     // The crossed pair: the held-out digit with the Fashion detector's code size.
     const nn::Dataset train_without = without(kDefaultDigit);
     Detector focus32 = train_detector(train_without.images, train_without.labels, kFashionCode,
-                                      "AE M=" + m_fashion + ", without " + dd);
+                                      "AE M=" + m_fashion + ", without " + dd, "autoencoder_m" + m_fashion + "_without_" + dd + ".npz",
+                                      "the 784-256-" + m_fashion + " autoencoder trained on the MNIST training digits without " +
+                                          dd + " (the crossed pair: the Fashion detector's code size on the held-out digit)");
     const double auroc_heldout_m32 = digit_auroc(reconstruction_errors(*focus32.model, test.images), kDefaultDigit);
     L.say("  digit " + dd + " held out with M=" + m_fashion + ": AUROC " + fmt(auroc_heldout_m32, 4));
 

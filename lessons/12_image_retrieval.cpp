@@ -138,9 +138,10 @@ int main(int argc, char** argv) {
     ad::Generator order(seed + 1);
     nn::DataLoader loader(train.images, train.labels, L.options().batch, order);
     nn::Adam adam(model.named_parameters(), L.options().lr);
-    ae::fit(model, loader, adam, L.epochs(), L.progress(model.describe()));
+    const std::string file = "retrieval_autoencoder_m16.npz";
+    if (!L.load_model(model, file)) ae::fit(model, loader, adam, L.epochs(), L.progress(model.describe()));
     model.eval();
-    L.save_model(model, "retrieval_autoencoder_m16.npz",
+    L.save_model(model, file,
                  "the autoencoder 784-256-16 whose encoder makes the encodings table (ReLU hidden layer, linear code, "
                  "sigmoid output, BCE)");
     auto encode = [&](const Tensor& x) { return ae::map_batches(x, [&](const Tensor& b) { return model.encode(b); }); };

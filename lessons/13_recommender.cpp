@@ -130,11 +130,31 @@ int main(int argc, char** argv) {
     };
     nn::DataLoader loader(train_items, {}, L.options().batch, order);
     nn::Adam adam(model.named_parameters(), L.options().lr);
-    ae::fit(model, loader, adam, L.epochs(), L.progress("I-AutoRec", extra));
+    const std::string model_file = "i_autorec.npz";
+    bool loaded = false;
+    try {
+      loaded = L.load_model(model, model_file);
+    } catch (const ad::Error& e) {  // a shape that does not fit: the saved model saw another number of users
+      if (std::string(e.what()).find("shape") == std::string::npos) throw;
+      throw ad::Error(std::string(e.what()) + " (--load needs the same ratings as the run that saved the model: the "
+                      "same --ratings FILE, or none for the synthetic matrix, and the same --seed and --quick)");
+    }
+    if (!loaded) ae::fit(model, loader, adam, L.epochs(), L.progress("I-AutoRec", extra));
     const Tensor final_predictions = predictions();
     const auto predict = predictor(final_predictions);
-    L.say("I-AutoRec: held-out RMSE " + fmt(test_rmse.back()) + " (train " + fmt(train_rmse.back()) + ")");
-    L.save_model(model, "i_autorec.npz",
+    // the final model's RMSEs (the last epoch's entries of the curves when it was trained here; none under --load)
+    const double final_test_rmse = loaded ? nn::rmse(test, predict) : test_rmse.back();
+    const double final_train_rmse = loaded ? nn::rmse(train, predict) : train_rmse.back();
+    L.say("I-AutoRec: held-out RMSE " + fmt(final_test_rmse) + " (train " + fmt(final_train_rmse) + ")");
+    if (loaded)
+      L.note("**Loaded model.** The ratings are not stored with the model: `--load` rebuilds them from the same data "
+             "source, so give it the flags of the run that saved `" + model_file + "` (this run: " +
+             (file.empty() ? std::string("no --ratings, the synthetic matrix from --seed ") + std::to_string(seed) +
+                                 (L.quick() ? " with --quick" : "")
+                           : "--ratings " + file) +
+             "). With other ratings the held-out split, and so every number here, would not be the one the model was "
+             "trained and judged on.");
+    L.save_model(model, model_file,
                  "I-AutoRec, " + model.describe() + ": encoder.weight is V [500, users], decoder.weight is W [users, 500]");
 
     // ---- figures ----
@@ -142,7 +162,7 @@ int main(int argc, char** argv) {
     const double oracle = scores.empty() ? 0.0 : nn::rmse(test, [&](std::size_t u, std::size_t i) {
       return std::clamp(scores[u * all.items + i], lo, hi);
     });
-    const double last = epochs_axis.back();
+    const double last = epochs_axis.empty() ? static_cast<double>(L.epochs()) : epochs_axis.back();
     Plot curves("I-AutoRec: RMSE per epoch against the baselines", "epoch", "RMSE (rating points)");
     curves.line("I-AutoRec, train ratings", epochs_axis, train_rmse)
         .line("I-AutoRec, held-out ratings", epochs_axis, test_rmse)
@@ -238,13 +258,15 @@ int main(int argc, char** argv) {
            side);
 
     // ---- tables and metrics ----
-    std::vector<std::vector<std::string>> per_epoch;
-    for (std::size_t e = 0; e < epochs_axis.size(); ++e)
-      per_epoch.push_back({fmt(epochs_axis[e], 4), fmt(train_rmse[e], 6), fmt(test_rmse[e], 6), fmt(rmse_global, 6), fmt(rmse_item, 6)});
-    L.csv("rmse_table", "epoch,train_rmse,test_rmse,baseline_global_mean_test_rmse,baseline_item_mean_test_rmse", per_epoch,
-          "RMSE per epoch, train and held-out, and the two baselines");
+    if (!epochs_axis.empty()) {  // a training history: none under --load
+      std::vector<std::vector<std::string>> per_epoch;
+      for (std::size_t e = 0; e < epochs_axis.size(); ++e)
+        per_epoch.push_back({fmt(epochs_axis[e], 4), fmt(train_rmse[e], 6), fmt(test_rmse[e], 6), fmt(rmse_global, 6), fmt(rmse_item, 6)});
+      L.csv("rmse_table", "epoch,train_rmse,test_rmse,baseline_global_mean_test_rmse,baseline_item_mean_test_rmse", per_epoch,
+            "RMSE per epoch, train and held-out, and the two baselines");
+    }
     L.csv("published_anchors", "model,rmse,data_set",
-          {{"I-AutoRec (this run)", fmt(test_rmse.back(), 4), source},
+          {{"I-AutoRec (this run)", fmt(final_test_rmse, 4), source},
            {"I-AutoRec (Sedhain et al. 2015)", "0.831", "MovieLens-1M, 90/10 split"},
            {"U-AutoRec (Sedhain et al. 2015)", "0.874", "MovieLens-1M, 90/10 split"},
            {"biased MF (Sedhain et al. 2015)", "0.845", "MovieLens-1M, 90/10 split"}},
@@ -253,14 +275,14 @@ int main(int argc, char** argv) {
     const bool synthetic = file.empty();
     L.metric("data_source", synthetic ? source + "; not MovieLens" : source,
              "where the ratings came from");
-    L.metric("test_rmse", test_rmse.back(),
+    L.metric("test_rmse", final_test_rmse,
              "I-AutoRec's RMSE on the held-out 10 % of ratings, in rating points; hold it against the two baselines "
              "below (same run, same split) and against the published I-AutoRec RMSE 0.831 on MovieLens-1M (Sedhain et "
              "al. 2015; U-AutoRec 0.874, biased MF 0.845), which is ANOTHER data set" +
                  std::string(synthetic ? " (this run's ratings are synthetic)" : ""));
     L.metric("baseline_rmse_item_mean", rmse_item, "held-out RMSE of predicting each item's mean training rating (rating points)");
     L.metric("baseline_rmse_global_mean", rmse_global, "held-out RMSE of predicting the mean training rating (rating points)");
-    L.metric("train_rmse", train_rmse.back(), "I-AutoRec's RMSE on the training ratings (rating points)");
+    L.metric("train_rmse", final_train_rmse, "I-AutoRec's RMSE on the training ratings (rating points)");
     L.metric("published_i_autorec_rmse_movielens_1m", 0.831, "Sedhain et al. 2015, Table 1 (MovieLens-1M, 90/10): another data set");
     if (!scores.empty())
       L.metric("oracle_rmse_noise_free_scores", oracle,
@@ -284,6 +306,6 @@ int main(int argc, char** argv) {
            "trained in the same run, and read the published number only as the order of magnitude a tuned I-AutoRec "
            "reaches on real ratings.");
     L.say("published: I-AutoRec 0.831 on MovieLens-1M (Sedhain et al. 2015; U-AutoRec 0.874, biased MF 0.845) — another "
-          "data set; this run: " + fmt(test_rmse.back()) + " on " + (synthetic ? "synthetic ratings" : all.source));
+          "data set; this run: " + fmt(final_test_rmse) + " on " + (synthetic ? "synthetic ratings" : all.source));
   });
 }

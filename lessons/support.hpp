@@ -63,6 +63,7 @@ struct Options {
   std::string data_dir, out_dir, dataset = "mnist";
   int threads = 0;  // 0: the library default (AE_NUM_THREADS, else all cores)
   bool quick = false;
+  std::string load;  // --load: a previous run's folder (or one .npz in it) whose models replace training
   std::map<std::string, std::string> flags;  // the lesson's own flags as given (Spec::flags), by name
 };
 
@@ -96,6 +97,7 @@ class Plot {
   std::vector<std::string> csv_rows_, plot_clauses_, commands_;
   std::string csv_header_;
   int width_ = 900, height_ = 600;
+  bool empty_series_ = false;  // a series without points (a training curve, under --load)
 };
 
 class Lesson {
@@ -135,6 +137,13 @@ class Lesson {
   // Saves a trained model as FILE (.npz, PyTorch state_dict names) in the output folder; the README lists it with
   // the lines that open it in numpy and load it back in C++.
   void save_model(const nn::Module& model, const std::string& file, const std::string& description);
+  // With --load PATH: fills MODEL from FILE in that folder (PATH, or the folder of PATH when it is a .npz) and
+  // returns true, so the lesson skips training it; without --load returns false. A lesson writes
+  //   if (!L.load_model(model, "ae.npz")) ae::fit(model, ...);   L.save_model(model, "ae.npz", "...");
+  // Plots of training curves have no data then: they are left out, and the README says why.
+  bool load_model(nn::Module& model, const std::string& file);
+  bool load_model(std::vector<std::pair<std::string, ad::Tensor64>>& arrays, const std::string& file);  // by name
+  bool loaded() const { return !options_.load.empty(); }
   // The same for parameters kept as named float64 tensors (a model written out with autodiff ops, lesson 00).
   void save_model(const std::vector<std::pair<std::string, ad::Tensor64>>& arrays, const std::string& file,
                   const std::string& description);
@@ -156,6 +165,10 @@ class Lesson {
   void claim(const std::string& file);                       // throws if a figure, table or model already used it
   std::vector<std::tuple<std::string, std::variant<double, std::string>, std::string>> metrics_;
   std::vector<std::string> notes_;
+  std::vector<std::string> loaded_models_;  // --load: the files read
+  std::string skipped_plots_;               // --load: the training-curve plots left out
+  std::string loadable(const std::string& file);  // --load: the path of FILE to read, "" without --load
+  void note_loaded(const std::string& from);      // --load: FILE was read
   std::string html(const std::string& prefix, const std::string& readme_run) const;  // the page's body (page.cpp)
   void write_pages(const std::string& run_line) const;  // index.html and section.html (page.cpp)
 };

@@ -7,6 +7,7 @@
 #include "autoencoders/contractive.hpp"
 #include "autoencoders/convolutional.hpp"
 #include "autoencoders/denoising.hpp"
+#include "autoencoders/imputation.hpp"
 #include "autoencoders/k_sparse.hpp"
 #include "autoencoders/knn.hpp"
 #include "autoencoders/pca.hpp"
@@ -841,4 +842,68 @@ BOOST_AUTO_TEST_CASE(encodings_table_search_matches_a_full_sort_of_the_distances
   BOOST_TEST(found[0][1] == 8500u);
   BOOST_CHECK_THROW(ae::EncodingsTable(db).nearest(Tensor::zeros({2, d + 1}), 3), ad::Error);
   BOOST_CHECK_THROW(ae::EncodingsTable(db).nearest(q, n + 1), ad::Error);
+}
+
+// Imputation (lesson 14): the masks, the RMSE on hidden pixels only, and PCA imputation on real digits.
+BOOST_AUTO_TEST_CASE(imputation_masks_have_their_stated_shapes) {
+  const std::size_t n = 20, side = 28;
+  ad::Generator gen(3);
+  const Tensor random = ae::make_mask(ae::MaskPattern::RandomHalf, n, gen);
+  const Tensor block = ae::make_mask(ae::MaskPattern::CentreBlock, n, gen);
+  const Tensor lower = ae::make_mask(ae::MaskPattern::LowerHalf, n, gen);
+  for (const Tensor* m : {&random, &block, &lower}) {
+    BOOST_TEST(m->size(0) == n);
+    BOOST_TEST(m->size(1) == side * side);
+  }
+  bool rows_differ = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t hidden_random = 0;
+    for (std::size_t r = 0; r < side; ++r)
+      for (std::size_t c = 0; c < side; ++c) {
+        const std::size_t j = i * side * side + r * side + c;
+        BOOST_TEST((random.data()[j] == 0.0f || random.data()[j] == 1.0f));
+        hidden_random += random.data()[j] == 0.0f;
+        const bool in_block = r >= 7 && r < 21 && c >= 7 && c < 21;
+        BOOST_TEST((block.data()[j] == 0.0f) == in_block);   // the centre 14x14 square, nothing else
+        BOOST_TEST((lower.data()[j] == 0.0f) == (r >= 14));  // rows 14..27
+        if (i > 0 && random.data()[j] != random.data()[j - side * side]) rows_differ = true;
+      }
+    BOOST_TEST(hidden_random == side * side / 2);  // exactly half of each image
+  }
+  BOOST_TEST(rows_differ);  // a fresh random half per image
+  BOOST_TEST(ae::hidden_fraction(random) == 0.5);
+  BOOST_TEST(ae::hidden_fraction(block) == 0.25);
+  BOOST_TEST(ae::hidden_fraction(lower) == 0.5);
+  // the same generator seed draws the same masks (a deterministic lesson)
+  ad::Generator again(3);
+  const Tensor random_again = ae::make_mask(ae::MaskPattern::RandomHalf, n, again);
+  BOOST_TEST(ae::mean_squared_error(random, random_again) == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(hidden_rmse_counts_only_hidden_pixels) {
+  // truth 0 everywhere; the filled image is wrong by 3 on one hidden pixel and by 100 on an observed one
+  const Tensor truth = Tensor::zeros({1, 4});
+  const Tensor mask = Tensor::from_vector({1.0f, 0.0f, 0.0f, 1.0f}, {1, 4});
+  const Tensor filled = Tensor::from_vector({100.0f, 3.0f, 0.0f, 0.0f}, {1, 4});
+  BOOST_TEST(ae::hidden_rmse(filled, truth, mask) == std::sqrt(9.0 / 2.0), boost::test_tools::tolerance(1e-12));
+  BOOST_CHECK_THROW(ae::hidden_rmse(filled, truth, Tensor::ones({1, 4})), ad::Error);  // nothing hidden
+}
+
+BOOST_AUTO_TEST_CASE(pca_imputation_keeps_observed_pixels_and_beats_the_mean) {
+  const Tensor& train = mnist_train().images;
+  const Tensor x = ad::slice(mnist_test().images, 0, 0, 300);
+  ae::PCA pca;
+  pca.fit(train);
+  const Tensor means = ae::pixel_means(train);
+  for (auto pattern : {ae::MaskPattern::RandomHalf, ae::MaskPattern::CentreBlock, ae::MaskPattern::LowerHalf})
+    BOOST_TEST_CONTEXT(ae::mask_name(pattern)) {
+      ad::Generator gen(5);
+      const Tensor mask = ae::make_mask(pattern, x.size(0), gen);
+      const auto by_pca = ae::impute_pca(x, mask, pca, ae::PcaImputationOptions().components(64).max_iterations(150));
+      const Tensor by_mean = ae::impute_mean(x, mask, means);
+      for (std::size_t i = 0; i < x.numel(); ++i)
+        if (mask.data()[i] == 1.0f) BOOST_TEST_REQUIRE(by_pca.filled.data()[i] == x.data()[i]);  // bit for bit
+      BOOST_TEST(by_pca.iterations >= 1u);
+      BOOST_TEST(ae::hidden_rmse(by_pca.filled, x, mask) < ae::hidden_rmse(by_mean, x, mask));
+    }
 }

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "helpers.hpp"
+#include "nn/checkpoint.hpp"
 
 namespace fs = std::filesystem;
 
@@ -179,6 +180,45 @@ BOOST_DATA_TEST_CASE(every_lesson_runs_quick_with_all_its_outputs, boost::unit_t
   quick_metrics(id);
 }
 
+// --load: a second run loads the models the quick run saved instead of training them (each one listed in its
+// README as loaded), and saves them back byte for byte. Where numpy is installed, it opens each one with the same
+// arrays as the C++ reader.
+BOOST_DATA_TEST_CASE(every_lesson_loads_the_models_it_saved, boost::unit_test::data::make(all_lessons()), id) {
+  quick_metrics(id);
+  const fs::path first = quick_root() / id, again = quick_root() / "loaded" / id;
+  const Run r = run(exe(id) + " --quick --load '" + first.string() + "' --out '" + again.string() + "'");
+  BOOST_REQUIRE_MESSAGE(r.code == 0, id << " --load exited " << r.code << ":\n" << r.output);
+  const std::string readme = read(again / "README.md");
+  const auto loaded_at = readme.find("**Models loaded, not trained**");
+  BOOST_REQUIRE(loaded_at != std::string::npos);
+  const std::string loaded = readme.substr(loaded_at, readme.find('\n', loaded_at) - loaded_at);
+  const bool numpy = std::system("/usr/bin/python3 -c 'import numpy' > /dev/null 2>&1") == 0;
+  for (const auto& f : fs::directory_iterator(first)) {
+    if (f.path().extension() != ".npz") continue;
+    const std::string name = f.path().filename().string();
+    BOOST_TEST_CONTEXT(id << "/" << name) {
+      BOOST_TEST(loaded.find("/" + name + "`") != std::string::npos);  // loaded, not trained again
+      BOOST_TEST(read(f.path()) == read(again / name));
+      if (!numpy) continue;
+      const Run py = run("/usr/bin/python3 -c 'import numpy, sys\nz = numpy.load(sys.argv[1])\n"
+                         "for k in z.files: print(k, repr(float(numpy.asarray(z[k], dtype=numpy.float64).sum())))' '" +
+                         f.path().string() + "'");
+      BOOST_REQUIRE_MESSAGE(py.code == 0, py.output);
+      std::map<std::string, double> sums;
+      std::istringstream lines(py.output);
+      for (std::string key, value; lines >> key >> value;) sums[key] = std::stod(value);
+      const auto arrays = nn::load_npz<double>(f.path().string());
+      BOOST_TEST(sums.size() == arrays.size());
+      for (const auto& [key, t] : arrays) {
+        double sum = 0;
+        for (std::size_t i = 0; i < t.numel(); ++i) sum += t.data()[i];
+        BOOST_TEST(sums.count(key) == 1u, key);
+        BOOST_TEST(std::abs(sums[key] - sum) <= 1e-9 * (1 + std::abs(sum)), key);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(the_list_holds_every_lesson_built) {
   BOOST_TEST(all_lessons().size() >= 3u);
   for (const auto& id : all_lessons()) BOOST_TEST(fs::exists(exe(id)), id);
@@ -330,6 +370,19 @@ BOOST_AUTO_TEST_CASE(bad_flags_exit_2_naming_the_flag) {
     }
   }
   BOOST_TEST(run(exe("01_undercomplete") + " --frobnicate").output.find("'--frobnicate'") != std::string::npos);
+  // bounds, each named with its limit
+  for (const char* args : {"--threads 1000", "--batch 100000000", "--epochs 1000000000"}) {
+    const Run r = run(exe("01_undercomplete") + " " + std::string(args));
+    BOOST_TEST_CONTEXT(args) {
+      BOOST_TEST(r.code == 2);
+      BOOST_TEST(r.output.find("more than the limit of") != std::string::npos);
+    }
+  }
+  const Run bad_load = run(exe("01_undercomplete") + " --quick --load /nonexistent/folder --out '" +
+                           (fs::temp_directory_path() / ("ae_badload_" + std::to_string(::getpid()))).string() + "'");
+  BOOST_TEST(bad_load.code == 1);
+  BOOST_TEST(bad_load.output.find("--load /nonexistent/folder") != std::string::npos);
+  fs::remove_all(fs::temp_directory_path() / ("ae_badload_" + std::to_string(::getpid())));
   BOOST_TEST(run(exe("02_linear_vs_pca") + " --dataset fashion").code == 2);  // this lesson takes no --dataset
   const Run help = run(exe("01_undercomplete") + " --help");
   BOOST_TEST(help.code == 0);
@@ -471,4 +524,24 @@ BOOST_AUTO_TEST_CASE(lesson13_refuses_a_malformed_ratings_file) {
   BOOST_TEST(no_value.output.find("--ratings needs a value") != std::string::npos);
   BOOST_TEST(run(exe("01_undercomplete") + " --ratings x").code == 2);  // another lesson's flag is unknown here
   fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(lesson14_imputation) {
+  Metrics m = quick_metrics("14_imputation");  // quick: PCA and the AE below the mean on every pattern
+  double ae = 0, pca = 0, mean = 0;
+  for (std::string p : {"random_half", "centre_block", "lower_half"}) {
+    BOOST_TEST_CONTEXT(p) {
+      BOOST_TEST(m["rmse_pca_" + p] < m["rmse_mean_" + p]);
+      BOOST_TEST(m["rmse_ae_" + p] < m["rmse_mean_" + p]);
+    }
+    ae += m["rmse_ae_" + p] / 3;
+    pca += m["rmse_pca_" + p] / 3;
+    mean += m["rmse_mean_" + p] / 3;
+  }
+  BOOST_TEST(near(m["rmse_ae"], ae, 1e-5));  // the unsuffixed keys are the mean over the patterns
+  BOOST_TEST(near(m["rmse_pca"], pca, 1e-5));
+  BOOST_TEST(near(m["rmse_mean"], mean, 1e-5));
+  BOOST_TEST(m["hidden_fraction_random_half"] == 0.5);
+  BOOST_TEST(m["hidden_fraction_centre_block"] == 0.25);
+  BOOST_TEST(m["hidden_fraction_lower_half"] == 0.5);
 }

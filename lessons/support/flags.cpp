@@ -21,7 +21,7 @@ struct SpecRequested {};
 
 std::string usage(const std::string& program, const Spec& spec) {
   std::ostringstream os;
-  os << "usage: " << program << " [--epochs N] [--batch N] [--lr X] [--seed N] [--data-dir DIR] [--out DIR] [--threads N] [--quick]"
+  os << "usage: " << program << " [--epochs N] [--batch N] [--lr X] [--seed N] [--data-dir DIR] [--out DIR] [--threads N] [--quick] [--load PATH]"
      << (spec.datasets ? " [--dataset mnist|fashion]" : "");
   for (const auto& f : spec.flags) os << " [" << f.name << (f.value_name.empty() ? "" : " " + f.value_name) << "]";
   return os.str();
@@ -40,6 +40,8 @@ std::string help(const std::string& program, const Spec& spec) {
      << "  --out DIR         output folder (default " << spec.out_root << "/" << spec.id << ")\n"
      << "  --threads N       threads for the kernels (default: AE_NUM_THREADS, else all cores)\n"
      << "  --quick           a tiny subset and " << spec.quick_epochs << " epoch(s), for smoke tests\n"
+     << "  --load PATH       skip training: load the models a previous run saved in folder PATH (or PATH's folder, for a\n"
+     << "                    .npz), then evaluate and redraw (use the same --quick/--dataset/flags as that run)\n"
      << "  --spec            print the lesson's id, title, slides and metrics.json keys as JSON, and exit\n";
   if (spec.datasets) os << "  --dataset NAME    mnist (default) or fashion\n";
   for (const auto& f : spec.flags) {
@@ -84,6 +86,7 @@ Options parse(int argc, char** argv, const Spec& spec) {
     else if (flag == "--out") o.out_dir = value();
     else if (flag == "--threads") o.threads = parse_number<int>(flag, value());
     else if (flag == "--quick") o.quick = true;
+    else if (flag == "--load") o.load = value();
     else if (flag == "--dataset" && spec.datasets) {
       o.dataset = value();
       if (o.dataset != "mnist" && o.dataset != "fashion") throw UsageError("--dataset must be mnist or fashion, not '" + o.dataset + "'");
@@ -93,10 +96,16 @@ Options parse(int argc, char** argv, const Spec& spec) {
       o.flags[flag] = own->value_name.empty() ? "1" : value();
     }
   }
+  // Bounds: a typo should not start a thousand threads or a run of years.
+  constexpr std::size_t kMaxEpochs = 100000, kMaxBatch = 65536;
+  constexpr int kMaxThreads = 256;
   if (o.epochs == 0) throw UsageError("--epochs must be at least 1");
+  if (o.epochs > kMaxEpochs) throw UsageError("--epochs " + std::to_string(o.epochs) + " is more than the limit of " + std::to_string(kMaxEpochs));
   if (o.batch == 0) throw UsageError("--batch must be at least 1");
+  if (o.batch > kMaxBatch) throw UsageError("--batch " + std::to_string(o.batch) + " is more than the limit of " + std::to_string(kMaxBatch));
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive number");
   if (o.threads < 0) throw UsageError("--threads must be 0 or more");
+  if (o.threads > kMaxThreads) throw UsageError("--threads " + std::to_string(o.threads) + " is more than the limit of " + std::to_string(kMaxThreads));
   if (o.quick && !epochs_given) o.epochs = spec.quick_epochs;
   return o;
 }

@@ -80,9 +80,10 @@ Plot& Plot::line(const std::string& name, const std::vector<double>& x, const st
   if (x.size() != y.size()) throw ad::Error("Plot::line '" + name + "': " + std::to_string(x.size()) + " x values, " + std::to_string(y.size()) + " y values");
   kind_ = Kind::XY;
   csv_header_ = "series,x,y";
+  empty_series_ = empty_series_ || x.empty();
   for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(csv_key(name) + "," + num(x[i]) + "," + num(y[i]));
   plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(csv_key(name)) + " ? $3 : 1/0) with " +
-                          (points ? "linespoints pt 7 ps 0.8" : "lines") + " lw 2 title " + gp_quote(name));
+                          (points ? "linespoints pt 7 ps 0.8" : "lines") + " lw 2 title " + gp_quote(name) + " noenhanced");
   return *this;
 }
 
@@ -92,7 +93,7 @@ Plot& Plot::scatter(const std::string& name, const std::vector<double>& x, const
   csv_header_ = "series,x,y";
   for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(csv_key(name) + "," + num(x[i]) + "," + num(y[i]));
   plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(csv_key(name)) + " ? $3 : 1/0) with points pt 7 ps " +
-                          num(size) + " title " + gp_quote(name));
+                          num(size) + " title " + gp_quote(name) + " noenhanced");
   return *this;
 }
 
@@ -102,9 +103,16 @@ Plot& Plot::scatter_by_class(const std::vector<double>& x, const std::vector<dou
   kind_ = Kind::Class;
   csv_header_ = "x,y,class";
   for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(num(x[i]) + "," + num(y[i]) + "," + std::to_string(cls[i]));
-  for (std::size_t c = 0; c < class_names.size(); ++c)
-    plot_clauses_.push_back("DATA every ::1 using 1:(int($3) == " + std::to_string(c) + " ? $2 : 1/0) with points pt 7 ps 0.35 title " +
-                            gp_quote(class_names[c]));
+  // Ten distinguishable colours (matplotlib's tab10), cycled beyond; the points are small, so each class's key
+  // entry is drawn separately (keyentry) with a marker large enough to read.
+  static const char* colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  for (std::size_t c = 0; c < class_names.size(); ++c) {
+    const std::string colour = std::string("lc rgb \"") + colours[c % 10] + "\"";
+    plot_clauses_.push_back("DATA every ::1 using 1:(int($3) == " + std::to_string(c) + " ? $2 : 1/0) with points pt 7 ps 0.35 " +
+                            colour + " notitle");
+    plot_clauses_.push_back("keyentry with points pt 7 ps 1.5 " + colour + " title " + gp_quote(class_names[c]));
+  }
   return *this;
 }
 
@@ -123,7 +131,7 @@ Plot& Plot::histogram(const std::string& name, const std::vector<double>& values
     csv_rows_.push_back(csv_key(name) + "," + num(lo + (static_cast<double>(b) + 0.5) * width) + "," + num(counts[b] / std::max<double>(1.0, static_cast<double>(values.size()))));
   commands_.push_back("set style fill transparent solid 0.45 noborder");
   plot_clauses_.push_back("DATA every ::1 using 2:(strcol(1) eq " + gp_quote(csv_key(name)) + " ? $3 : 1/0):(" + num(width) +
-                          ") with boxes title " + gp_quote(name));
+                          ") with boxes title " + gp_quote(name) + " noenhanced");
   return *this;
 }
 
@@ -146,7 +154,7 @@ Plot& Plot::bars(const std::vector<std::string>& categories, const std::vector<s
   commands_.push_back("set xtics rotate by -25");
   for (std::size_t s = 0; s < series.size(); ++s)
     plot_clauses_.push_back(std::string("DATA every ::1 using ") + std::to_string(s + 2) + (s == 0 ? ":xtic(1)" : "") +
-                            " title " + gp_quote(series[s].first));
+                            " title " + gp_quote(series[s].first) + " noenhanced");
   return *this;
 }
 
@@ -170,6 +178,12 @@ Plot& Plot::size(int width, int height) {
 
 void Lesson::plot(const std::string& stem, const Plot& p, const std::string& caption, const std::string& slide,
                   const std::string& notice) {
+  if (p.csv_rows_.empty() || (loaded() && p.empty_series_)) {
+    if (!loaded()) throw ad::Error("plot " + stem + ": no data (every series is empty)");
+    skipped_plots_ += (skipped_plots_.empty() ? "" : ", ") + stem + ".png";
+    say("not drawn: " + stem + ".png (a training curve; the models were loaded)");
+    return;
+  }
   claim(stem + ".csv");
   claim(stem + ".png");
   {
@@ -184,9 +198,9 @@ void Lesson::plot(const std::string& stem, const Plot& p, const std::string& cap
        << "set terminal pngcairo size " << p.width_ << "," << p.height_ << " enhanced font 'Sans,11'\n"
        << "set output '" << stem << ".png'\n"
        << "set datafile separator ','\n"
-       << "set title " << gp_quote(p.title_) << "\n"
-       << "set xlabel " << gp_quote(p.xlabel_) << "\n"
-       << "set ylabel " << gp_quote(p.ylabel_) << "\n"
+       << "set title " << gp_quote(p.title_) << " noenhanced\n"
+       << "set xlabel " << gp_quote(p.xlabel_) << " noenhanced\n"
+       << "set ylabel " << gp_quote(p.ylabel_) << " noenhanced\n"
        << "set grid\nset key outside right top\n";
     for (auto& c : p.commands_) gp << c << "\n";
     gp << "DATA = '" << stem << ".csv'\nplot ";

@@ -1,6 +1,7 @@
 // The lesson's report: CSV tables, metrics, notes, and at the end metrics.json and README.md.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -16,6 +17,8 @@
 #include "lessons/support/internal.hpp"
 
 namespace lessons {
+
+namespace fs = std::filesystem;
 
 namespace detail {
 
@@ -64,6 +67,10 @@ void Lesson::claim(const std::string& file) {
 
 void Lesson::csv(const std::string& stem, const std::string& header, const std::vector<std::vector<std::string>>& rows,
                  const std::string& description) {
+  if (rows.empty() && loaded()) {  // a training history: none under --load
+    skipped_plots_ += (skipped_plots_.empty() ? "" : ", ") + stem + ".csv";
+    return;
+  }
   claim(stem + ".csv");
   std::ofstream out(path(stem + ".csv"));
   out << header << "\n";
@@ -93,6 +100,50 @@ void Lesson::save_model(const nn::Module& model, const std::string& file, const 
                                  " parameters)");
 }
 
+bool Lesson::load_model(nn::Module& model, const std::string& file) {
+  const std::string from = loadable(file);
+  if (from.empty()) return false;
+  nn::load(model, from);
+  note_loaded(from);
+  return true;
+}
+
+bool Lesson::load_model(std::vector<std::pair<std::string, ad::Tensor64>>& arrays, const std::string& file) {
+  const std::string from = loadable(file);
+  if (from.empty()) return false;
+  const auto stored = nn::load_npz<double>(from);
+  for (auto& [name, tensor] : arrays) {
+    auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& e) { return e.first == name; });
+    if (it == stored.end()) throw ad::Error("--load: " + from + " has no array '" + name + "'");
+    if (it->second.shape() != tensor.shape())
+      throw ad::Error("--load: " + from + ": '" + name + "' is " + ad::shape_str(it->second.shape()) + ", the model's " +
+                      ad::shape_str(tensor.shape()));
+    tensor.value() = it->second.value();
+  }
+  note_loaded(from);
+  return true;
+}
+
+void Lesson::note_loaded(const std::string& from) {
+  loaded_models_.push_back(from);
+  say("loaded " + from + " (training skipped)");
+}
+
+std::string Lesson::loadable(const std::string& file) {
+  if (!loaded()) return "";
+  fs::path dir(options_.load);
+  if (!fs::is_directory(dir)) {
+    if (dir.extension() != ".npz" || !fs::exists(dir))
+      throw ad::Error("--load " + options_.load + ": not a folder of a previous run, nor a .npz file in one");
+    dir = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
+  }
+  const fs::path from = dir / file;
+  if (!fs::exists(from))
+    throw ad::Error("--load: " + from.string() + " does not exist (this lesson loads " + file + "; run it once with --out " +
+                    dir.string() + " to make it)");
+  return from.string();
+}
+
 void Lesson::save_model(const std::vector<std::pair<std::string, ad::Tensor64>>& arrays, const std::string& file,
                         const std::string& description) {
   claim(file);
@@ -103,10 +154,12 @@ void Lesson::save_model(const std::vector<std::pair<std::string, ad::Tensor64>>&
 }
 
 void Lesson::finish(double seconds) {
+  std::string unmeasured;  // with --load, the promised keys that measure training (no training happened)
   for (const auto& key : spec_.metrics) {  // every key the lesson promises (its Spec) must have been written
     bool written = false;
     for (const auto& m : metrics_) written = written || std::get<0>(m) == key;
-    if (!written) throw ad::Error("lesson " + spec_.id + " did not write its metric '" + key + "'");
+    if (!written && !loaded()) throw ad::Error("lesson " + spec_.id + " did not write its metric '" + key + "'");
+    if (!written) unmeasured += (unmeasured.empty() ? "`" : ", `") + key + "`";
   }
   metric("run_seconds", seconds, "wall-clock time of the run");
   {
@@ -126,6 +179,13 @@ void Lesson::finish(double seconds) {
   md << "# Lesson " << spec_.id.substr(0, 2) << ": " << spec_.title << "\n\n"
      << spec_.summary << "\n\n"
      << "Slides: " << spec_.slides << ".\n\n";
+  if (loaded()) {
+    std::string from;
+    for (const auto& f : loaded_models_) from += (from.empty() ? "" : ", ") + std::string("`") + f + "`";
+    note("**Models loaded, not trained** (`--load " + options_.load + "`): " + (from.empty() ? std::string("none") : from) +
+         "." + (skipped_plots_.empty() ? std::string() : " Not drawn, since they show training that did not happen here: " + skipped_plots_ + ".") +
+         (unmeasured.empty() ? std::string() : " Not measured, for the same reason: " + unmeasured + "."));
+  }
   for (auto& n : notes_) md << n << "\n\n";
   md << "## Figures\n\n";
   for (auto& f : figures_) {
