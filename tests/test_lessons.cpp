@@ -389,6 +389,44 @@ BOOST_AUTO_TEST_CASE(bad_flags_exit_2_naming_the_flag) {
   BOOST_TEST(help.output.find("--quick") != std::string::npos);
 }
 
+// Two runs writing into one folder leave whole files, each from one run or the other (every output goes through
+// a unique temporary name and a rename); a run that fails leaves no metrics.json from an earlier run beside its
+// figures; an output folder that cannot be written is refused before any training.
+BOOST_AUTO_TEST_CASE(concurrent_and_failed_runs_never_mix_files) {
+  const fs::path out = fs::temp_directory_path() / ("ae_twice_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  const std::string cmd = exe("01_undercomplete") + " --quick --threads 1 --out '" + out.string() + "' > /dev/null 2>&1";
+  const int both = std::system(("(" + cmd + " & " + cmd + " & wait)").c_str());
+  BOOST_TEST(both == 0);
+  std::size_t pngs = 0;
+  for (const auto& f : fs::directory_iterator(out)) {
+    const std::string name = f.path().filename().string();
+    BOOST_TEST(name.find(".tmp") == std::string::npos, "a temporary file was left: " << name);
+    if (f.path().extension() != ".png") continue;
+    ++pngs;
+    const std::string bytes = read(f.path());  // one PNG: its end chunk exactly at the end, no other run's bytes after
+    BOOST_TEST(bytes.substr(0, 8) == std::string("\x89PNG\r\n\x1a\n", 8), name);
+    BOOST_TEST(bytes.find("IEND") == bytes.size() - 8, name);
+  }
+  BOOST_TEST(pngs >= 3u);
+  BOOST_TEST(parse_flat_json(read(out / "metrics.json")).count("ae_test_mse") == 1u);
+  // a failing run (a --load without models) removes the earlier run's summaries first
+  const Run failed = run(exe("01_undercomplete") + " --quick --load '" + (out / "none").string() + "' --out '" + out.string() + "'");
+  BOOST_TEST(failed.code == 1);
+  BOOST_TEST(!fs::exists(out / "metrics.json"));
+  BOOST_TEST(!fs::exists(out / "README.md"));
+  fs::remove_all(out);
+  if (::geteuid() != 0) {  // root writes anywhere
+    fs::create_directories(out);
+    fs::permissions(out, fs::perms::owner_read | fs::perms::owner_exec);
+    const Run locked = run(exe("01_undercomplete") + " --quick --out '" + out.string() + "'");
+    BOOST_TEST(locked.code == 1);
+    BOOST_TEST(locked.output.find("not writable") != std::string::npos);
+    fs::permissions(out, fs::perms::owner_all);
+  }
+  fs::remove_all(out);
+}
+
 // gnuplot runs without a shell: an output path with quotes, spaces and ';' is only a path.
 BOOST_AUTO_TEST_CASE(an_output_path_is_never_a_command) {
   const fs::path base = fs::temp_directory_path() / ("ae_quote_" + std::to_string(::getpid()));

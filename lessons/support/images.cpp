@@ -100,7 +100,7 @@ void draw_text(std::vector<std::uint8_t>& img, std::size_t width, std::size_t x0
 
 void write_png(const std::string& path, const std::vector<std::uint8_t>& pixels, std::size_t width, std::size_t height) {
   if (pixels.size() != width * height) throw ad::Error("write_png " + path + ": pixel buffer does not match " + std::to_string(width) + "x" + std::to_string(height));
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = detail::temp_name(path);
   FILE* fp = std::fopen(tmp.c_str(), "wb");
   if (!fp) throw ad::Error("write_png: cannot open " + tmp + " for writing");
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
@@ -118,7 +118,10 @@ void write_png(const std::string& path, const std::vector<std::uint8_t>& pixels,
   for (std::size_t y = 0; y < height; ++y) png_write_row(png, const_cast<png_bytep>(pixels.data() + y * width));
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
-  if (std::fclose(fp) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) throw ad::Error("write_png: cannot write " + path);
+  if (std::fclose(fp) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw ad::Error("write_png: cannot write " + path);
+  }
 }
 
 void Lesson::grid(const std::string& stem, const std::vector<GridRow>& rows, const std::string& caption,

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -19,6 +20,12 @@ Lesson::Lesson(Spec spec, Options options, std::string program)
   std::error_code ec;
   fs::create_directories(options_.out_dir, ec);
   if (ec) throw ad::Error("cannot create the output folder " + options_.out_dir + ": " + ec.message());
+  // Writable before any training; and a previous run's summaries go now, so that a run that fails part-way
+  // never leaves new figures beside an old metrics.json (they are written last, by finish()).
+  const std::string probe = detail::temp_name(path(".write_test"));
+  if (!std::ofstream(probe).good()) throw ad::Error("the output folder " + options_.out_dir + " is not writable");
+  fs::remove(probe, ec);
+  for (const char* summary : {"metrics.json", "README.md", "index.html", "section.html"}) fs::remove(path(summary), ec);
 }
 
 std::string Lesson::flag(const std::string& name) const {

@@ -80,16 +80,6 @@ std::string page(const std::string& title, const std::string& nav, const std::st
   return os.str();
 }
 
-void write_file(const fs::path& file, const std::string& text) {
-  const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) throw ad::Error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, file);
-}
-
 }  // namespace
 
 // The body both pages share. PREFIX is prepended to the lesson's own files ("" on its page, "<id>/" on the course
@@ -133,8 +123,8 @@ std::string Lesson::html(const std::string& prefix, const std::string& run_line)
 
 void Lesson::write_pages(const std::string& run_line) const {
   const std::string nav = "<a href=\"../index.html\">All lessons</a> · Lesson " + escape(spec_.id);
-  write_file(path("index.html"), page("Lesson " + spec_.id + ": " + spec_.title, nav, html("", run_line)));
-  write_file(path("section.html"), html(spec_.id + "/", run_line));
+  detail::write_file(path("index.html"), page("Lesson " + spec_.id + ": " + spec_.title, nav, html("", run_line)));
+  detail::write_file(path("section.html"), html(spec_.id + "/", run_line));
 }
 
 std::string write_course_page(const std::string& out_root, const std::vector<std::string>& lesson_ids) {
@@ -167,7 +157,7 @@ std::string write_course_page(const std::string& out_root, const std::vector<std
        << body.str();
   const fs::path file = fs::path(out_root) / "index.html";
   fs::create_directories(out_root);
-  write_file(file, page("Autoencoders: the course", "Autoencoders: the course", main.str()));
+  detail::write_file(file.string(), page("Autoencoders: the course", "Autoencoders: the course", main.str()));
   return file.string();
 }
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include "lessons/support/internal.hpp"
@@ -187,13 +188,16 @@ void Lesson::plot(const std::string& stem, const Plot& p, const std::string& cap
   claim(stem + ".csv");
   claim(stem + ".png");
   {
-    std::ofstream csv(path(stem + ".csv"));
+    std::ostringstream csv;
     csv << p.csv_header_ << "\n";
     for (auto& r : p.csv_rows_) csv << r << "\n";
-    if (!csv) throw ad::Error("cannot write " + path(stem + ".csv"));
+    detail::write_file(path(stem + ".csv"), csv.str());
   }
+  // gnuplot draws into a temporary file, renamed when it is complete; the script kept beside it names the PNG.
+  const std::string png_tmp = fs::path(detail::temp_name(path(stem + ".png"))).filename().string();
+  const std::string gp_tmp = fs::path(detail::temp_name(path(stem + ".gp"))).filename().string();
   {
-    std::ofstream gp(path(stem + ".gp"));
+    std::ostringstream gp;
     gp << "# Renders " << stem << ".png from " << stem << ".csv: gnuplot " << stem << ".gp\n"
        << "set terminal pngcairo size " << p.width_ << "," << p.height_ << " enhanced font 'Sans,11'\n"
        << "set output '" << stem << ".png'\n"
@@ -209,11 +213,22 @@ void Lesson::plot(const std::string& stem, const Plot& p, const std::string& cap
       gp << (i ? ", \\\n     " : "") << clause;
     }
     gp << "\n";
+    detail::write_file(path(stem + ".gp"), gp.str());
+    std::string run = gp.str();  // the same script, drawing into the temporary file
+    const std::string out_line = "set output '" + stem + ".png'";
+    run.replace(run.find(out_line), out_line.size(), "set output '" + png_tmp + "'");
+    detail::write_file(path(gp_tmp), run);
   }
   if (detail::have_tool("gnuplot")) {
-    if (!detail::run_tool(options_.out_dir, {"gnuplot", stem + ".gp"}, stem + ".gnuplot.log"))
-      throw ad::Error("gnuplot failed on " + path(stem + ".gp") + " (see " + path(stem + ".gnuplot.log") + ")");
-    fs::remove(path(stem + ".gnuplot.log"));
+    const std::string log = gp_tmp + ".log";
+    const bool ok = detail::run_tool(options_.out_dir, {"gnuplot", gp_tmp}, log);
+    fs::remove(path(gp_tmp));
+    if (!ok) {
+      fs::remove(path(png_tmp));
+      throw ad::Error("gnuplot failed on " + path(stem + ".gp") + " (see " + path(log) + ")");
+    }
+    fs::remove(path(log));
+    fs::rename(path(png_tmp), path(stem + ".png"));
   } else {
     static bool warned = false;
     if (!warned) say("note: gnuplot is not installed; the plots' CSV and .gp scripts are written, run 'gnuplot NAME.gp' to render them");
@@ -226,16 +241,16 @@ void Lesson::graph(const std::string& stem, const std::string& dot_source, const
                    const std::string& slide, const std::string& notice) {
   claim(stem + ".dot");
   claim(stem + ".png");
-  {
-    std::ofstream dot(path(stem + ".dot"));
-    dot << dot_source;
-    if (!dot) throw ad::Error("cannot write " + path(stem + ".dot"));
-  }
+  detail::write_file(path(stem + ".dot"), dot_source);
   std::string file = stem + ".dot";
   if (detail::have_tool("dot")) {
-    if (!detail::run_tool(options_.out_dir, {"dot", "-Tpng", "-Gdpi=96", stem + ".dot", "-o", stem + ".png"}, stem + ".dot.log"))
+    const std::string png_tmp = fs::path(detail::temp_name(path(stem + ".png"))).filename().string();
+    if (!detail::run_tool(options_.out_dir, {"dot", "-Tpng", "-Gdpi=96", stem + ".dot", "-o", png_tmp}, stem + ".dot.log")) {
+      fs::remove(path(png_tmp));
       throw ad::Error("Graphviz dot failed on " + path(stem + ".dot") + " (see " + path(stem + ".dot.log") + ")");
+    }
     fs::remove(path(stem + ".dot.log"));
+    fs::rename(path(png_tmp), path(stem + ".png"));
     file = stem + ".png";
   } else {
     say("note: Graphviz is not installed (apt-get install graphviz); " + stem + ".dot is written, run 'dot -Tpng " +

@@ -1,5 +1,6 @@
 // The lesson's report: CSV tables, metrics, notes, and at the end metrics.json and README.md.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -53,6 +54,30 @@ std::string csv_key(std::string name) {
 
 bool stdout_is_terminal() { return isatty(fileno(stdout)); }
 
+// A name beside PATH that no other run (another process) and no other file of this run uses.
+std::string temp_name(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+
+// Writes TEXT to a temporary name and renames it over PATH: a reader, or another run writing the same file,
+// sees the old file or the new one, never a mix.
+void write_file(const std::string& path, const std::string& text) {
+  const std::string tmp = temp_name(path);
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw ad::Error("cannot write " + path);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw ad::Error("cannot write " + path + " (rename failed)");
+  }
+}
+
 }  // namespace detail
 
 using detail::json_escape;
@@ -72,13 +97,13 @@ void Lesson::csv(const std::string& stem, const std::string& header, const std::
     return;
   }
   claim(stem + ".csv");
-  std::ofstream out(path(stem + ".csv"));
+  std::ostringstream out;
   out << header << "\n";
   for (auto& r : rows) {
     for (std::size_t i = 0; i < r.size(); ++i) out << (i ? "," : "") << r[i];
     out << "\n";
   }
-  if (!out) throw ad::Error("cannot write " + path(stem + ".csv"));
+  detail::write_file(path(stem + ".csv"), out.str());
   csvs_.emplace_back(stem + ".csv", description);
 }
 
@@ -95,7 +120,9 @@ void Lesson::note(const std::string& paragraph) { notes_.push_back(paragraph); }
 
 void Lesson::save_model(const nn::Module& model, const std::string& file, const std::string& description) {
   claim(file);
-  nn::save(model, path(file));
+  const std::string tmp = detail::temp_name(path(file));
+  nn::save(model, tmp);
+  fs::rename(tmp, path(file));
   models_.emplace_back(file, description + " (" + model.type_name() + ", " + std::to_string(model.parameter_count()) +
                                  " parameters)");
 }
@@ -147,7 +174,9 @@ std::string Lesson::loadable(const std::string& file) {
 void Lesson::save_model(const std::vector<std::pair<std::string, ad::Tensor64>>& arrays, const std::string& file,
                         const std::string& description) {
   claim(file);
-  nn::save_npz(path(file), arrays);
+  const std::string tmp = detail::temp_name(path(file));
+  nn::save_npz(tmp, arrays);
+  fs::rename(tmp, path(file));
   std::size_t count = 0;
   for (const auto& a : arrays) count += a.second.numel();
   models_.emplace_back(file, description + " (float64, " + std::to_string(count) + " parameters)");
@@ -163,7 +192,7 @@ void Lesson::finish(double seconds) {
   }
   metric("run_seconds", seconds, "wall-clock time of the run");
   {
-    std::ofstream js(path("metrics.json"));
+    std::ostringstream js;
     js << "{\n";
     for (std::size_t i = 0; i < metrics_.size(); ++i) {
       const auto& [key, value, meaning] = metrics_[i];
@@ -173,7 +202,7 @@ void Lesson::finish(double seconds) {
       js << (i + 1 < metrics_.size() ? ",\n" : "\n");
     }
     js << "}\n";
-    if (!js) throw ad::Error("cannot write " + path("metrics.json"));
+    detail::write_file(path("metrics.json"), js.str());
   }
   std::ostringstream md;
   md << "# Lesson " << spec_.id.substr(0, 2) << ": " << spec_.title << "\n\n"
@@ -218,9 +247,7 @@ void Lesson::finish(double seconds) {
   run << "` in " << fmt(seconds, 3) << " s" << (options_.quick ? " (quick mode: a small subset, numbers are not meaningful)" : "")
       << " on " << ad::num_threads() << " thread(s). BLAS: " << ad::blas::config() << ".";
   md << "\n## Run\n\n" << run.str() << "\n";
-  std::ofstream readme(path("README.md"));
-  readme << md.str();
-  if (!readme) throw ad::Error("cannot write " + path("README.md"));
+  detail::write_file(path("README.md"), md.str());
   write_pages(run.str());
 
   std::cout << "\n" << spec_.id << " metrics (" << options_.out_dir << "/metrics.json):\n";
