@@ -219,6 +219,30 @@ BOOST_DATA_TEST_CASE(every_lesson_loads_the_models_it_saved, boost::unit_test::d
   }
 }
 
+// Determinism: the same seed and flags give the same metrics.json, bit for bit (less the run time and lesson 12's
+// query timings, which are clock readings), and byte-identical CSVs (less the timings' table).
+BOOST_DATA_TEST_CASE(every_lesson_is_deterministic_per_seed, boost::unit_test::data::make(all_lessons()), id) {
+  quick_metrics(id);
+  const fs::path first = quick_root() / id, again = quick_root() / "again" / id;
+  const Run r = run(exe(id) + " --quick --out '" + again.string() + "'");
+  BOOST_REQUIRE_MESSAGE(r.code == 0, r.output);
+  const bool clock = id == "12_image_retrieval";
+  auto without_clock = [&](std::map<std::string, std::string> m) {
+    for (auto it = m.begin(); it != m.end();)
+      it = it->first == "run_seconds" || (clock && (it->first.find("query_") != std::string::npos)) ? m.erase(it) : std::next(it);
+    return m;
+  };
+  const auto a = without_clock(parse_flat_json(read(first / "metrics.json")));
+  const auto b = without_clock(parse_flat_json(read(again / "metrics.json")));
+  BOOST_TEST(a.size() == b.size());
+  for (const auto& [key, value] : a) BOOST_TEST((b.count(key) == 1u && b.at(key) == value), id << ": " << key);
+  for (const auto& f : fs::directory_iterator(first)) {
+    const std::string name = f.path().filename().string();
+    if (f.path().extension() != ".csv" || (clock && name.find("time") != std::string::npos)) continue;
+    BOOST_TEST(read(f.path()) == read(again / name), id << ": " << name);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(the_list_holds_every_lesson_built) {
   BOOST_TEST(all_lessons().size() >= 3u);
   for (const auto& id : all_lessons()) BOOST_TEST(fs::exists(exe(id)), id);

@@ -56,16 +56,16 @@ std::string href(const fs::path& target, const fs::path& from_dir) {
 
 const char* kStyle = R"(<style>
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #222; background: #fafafa; }
-main { max-width: 1080px; margin: 0 auto; padding: 1em 2em 4em; }
+main { max-width: 1080px; margin: 0 auto; padding: 1em 2em 4em; overflow-wrap: anywhere; }
 nav { background: #24343f; color: #eee; padding: 0.8em 2em; }
 nav a { color: #bfe3ff; }
 h1 { margin-bottom: 0.2em; }
 section.lesson { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 1.5em 1em; margin: 2em 0; }
 .slides { color: #555; font-style: italic; }
 figure { margin: 1.5em 0; }
-figure img { max-width: 100%; max-height: 720px; border: 1px solid #ccc; background: #fff; }
+figure img { max-width: 100%; border: 1px solid #ccc; background: #fff; }
 figcaption { font-size: 0.95em; color: #333; }
-table { border-collapse: collapse; font-size: 0.9em; }
+table { border-collapse: collapse; font-size: 0.9em; display: block; max-width: 100%; overflow-x: auto; }
 td, th { border: 1px solid #ccc; padding: 0.25em 0.6em; vertical-align: top; text-align: left; }
 td.value { font-family: monospace; white-space: nowrap; }
 code { background: #f0f0f0; padding: 0 0.2em; }
