@@ -121,8 +121,8 @@ IdxArray read_idx(const std::string& path, std::size_t limit) {
   const std::size_t item = total / a.dims[0];
   const bool limited = limit > 0 && limit < a.dims[0];
   const std::size_t wanted = limited ? limit * item : total;
-  // Grow with the data read (a gzip stream's length is unknown until it ends): at most 64 MB ahead of it.
-  constexpr std::size_t kStep = std::size_t(64) << 20;
+  // Grow with the data read (a gzip stream's length is unknown until it ends): at most 16 MB ahead of it.
+  constexpr std::size_t kStep = std::size_t(16) << 20;
   std::size_t got = 0;
   while (got < wanted) {
     const std::size_t n = std::min(kStep, wanted - got);

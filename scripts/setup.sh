@@ -10,7 +10,8 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. Debian packages --------------------------------------------------------
 packages=(g++ cmake make pkg-config libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev
-          libboost-test-dev zlib1g-dev libpng-dev gnuplot-nox graphviz dataset-fashion-mnist)
+          libboost-test-dev zlib1g-dev libpng-dev gnuplot-nox graphviz dataset-fashion-mnist
+          clang libclang-rt-14-dev)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do

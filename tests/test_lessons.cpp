@@ -172,6 +172,15 @@ void check_page_links(const fs::path& page) {
   BOOST_TEST(checked > 0u);
 }
 
+// The sanitized build (AE_SANITIZED_SUITE=1, scripts/test.sh) runs each lesson once; the second and third runs
+// of every lesson (--load, determinism) are left to the plain build, to keep CI within its time.
+boost::test_tools::assertion_result not_in_the_sanitized_build(boost::unit_test::test_unit_id) {
+  const char* v = std::getenv("AE_SANITIZED_SUITE");
+  boost::test_tools::assertion_result r(!(v && *v == '1'));
+  r.message() << "the sanitized build runs each lesson once";
+  return r;
+}
+
 }  // namespace
 
 BOOST_TEST_GLOBAL_FIXTURE(RemoveQuickRoot);
@@ -183,6 +192,7 @@ BOOST_DATA_TEST_CASE(every_lesson_runs_quick_with_all_its_outputs, boost::unit_t
 // --load: a second run loads the models the quick run saved instead of training them (each one listed in its
 // README as loaded), and saves them back byte for byte. Where numpy is installed, it opens each one with the same
 // arrays as the C++ reader.
+BOOST_TEST_DECORATOR(*boost::unit_test::precondition(not_in_the_sanitized_build))
 BOOST_DATA_TEST_CASE(every_lesson_loads_the_models_it_saved, boost::unit_test::data::make(all_lessons()), id) {
   quick_metrics(id);
   const fs::path first = quick_root() / id, again = quick_root() / "loaded" / id;
@@ -221,6 +231,7 @@ BOOST_DATA_TEST_CASE(every_lesson_loads_the_models_it_saved, boost::unit_test::d
 
 // Determinism: the same seed and flags give the same metrics.json, bit for bit (less the run time and lesson 12's
 // query timings, which are clock readings), and byte-identical CSVs (less the timings' table).
+BOOST_TEST_DECORATOR(*boost::unit_test::precondition(not_in_the_sanitized_build))
 BOOST_DATA_TEST_CASE(every_lesson_is_deterministic_per_seed, boost::unit_test::data::make(all_lessons()), id) {
   quick_metrics(id);
   const fs::path first = quick_root() / id, again = quick_root() / "again" / id;

@@ -364,7 +364,7 @@ BOOST_AUTO_TEST_CASE(idx_reader_refuses_hostile_headers_before_allocating) {
   // 116 bytes claiming 5,478,274 images: refused from the file's size (raw) ...
   write_bytes(dir.file("claim"), idx_bytes({5478274, 28, 28}, 100));
   CHECK_THROWS_WITH(nn::read_idx(dir.file("claim")), "claim", "truncated", "4294966816", "100");
-  // ... and, gzipped, after reading what there is (at most one 64 MB step is held, never the 4.3 GB claimed)
+  // ... and, gzipped, after reading what there is (at most one 16 MB step is held, never the 4.3 GB claimed)
   write_gz(dir.file("claim.gz"), idx_bytes({5478274, 28, 28}, 100));
   CHECK_THROWS_WITH(nn::read_idx(dir.file("claim.gz")), "claim.gz", "truncated", "100");
   write_bytes(dir.file("huge1d"), idx_bytes({4294967295u}, 0));

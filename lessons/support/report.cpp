@@ -139,7 +139,8 @@ bool Lesson::load_model(std::vector<std::pair<std::string, ad::Tensor64>>& array
   const std::string from = loadable(file);
   if (from.empty()) return false;
   const auto stored = nn::load_npz<double>(from);
-  for (auto& [name, tensor] : arrays) {
+  for (auto& [name_, tensor] : arrays) {
+    const std::string& name = name_;  // (a lambda cannot capture a structured binding in C++17)
     auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& e) { return e.first == name; });
     if (it == stored.end()) throw ad::Error("--load: " + from + " has no array '" + name + "'");
     if (it->second.shape() != tensor.shape())
