@@ -31,7 +31,10 @@ void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double 
 
 // Split over the library's threads by rows of C (rows of op(A)) when it has 64 or more, else by its columns
 // (columns of op(B)); why rows first: docs/PERFORMANCE.md, "Threads". Every element of C is still one
-// single-threaded dot product over k. Small products are not split. With row_init (n values), each thread first
+// single-threaded dot product over k, though not always rounded the same: OpenBLAS computes the rows and columns
+// of a block that do not fill a micro-tile with an edge kernel whose multiply-adds run in another order, so a
+// row's last bit can depend on where the split puts it (differences of ~1e-7 relative between thread counts;
+// one thread count always gives the same bits). Small products are not split. With row_init (n values), each thread first
 // fills its block of C's rows with it (the linear layer's bias) and accumulates onto it.
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,

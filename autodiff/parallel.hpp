@@ -5,7 +5,13 @@
 // gains (docs/PERFORMANCE.md, "Threads").
 //
 // Chunks never cut a sum (a GEMM is split by rows or columns of its result, an elementwise op by elements), so
-// results are bit-identical whatever the thread count: same seed, same numbers.
+// the same seed and thread count give the same numbers, bit for bit. Across thread counts, elementwise ops,
+// reductions, convolutions and batch norm are still bit-identical; matrix products agree to float rounding only
+// (about 1e-7 relative), because OpenBLAS computes a block's edge rows and columns, those that do not fill a
+// whole micro-tile, with another kernel than its full tiles (on Haswell, a different order of fused
+// multiply-adds): where the split falls changes which rows are edges (autodiff/linalg.cpp, gemm). Training
+// then carries these last-bit differences along: lessons agree across thread counts to about 1e-6 relative
+// after a few steps, more after many (tests/test_parallel.cpp, tests/test_lessons.cpp).
 #pragma once
 
 #include <cstddef>
