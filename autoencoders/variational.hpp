@@ -64,4 +64,9 @@ class VariationalAutoencoder : public AutoencoderModel {
   ad::Generator noise_;  // ε and the prior's samples, seeded from the constructor's generator
 };
 
+// Φ⁻¹(p), the inverse of the standard normal CDF, for p in (0, 1). It turns an evenly spaced grid of probabilities
+// into a grid of z that covers N(0, 1) with equal mass per cell (the 2-D VAE's manifold, slides 001 "Sample a point
+// in the latent space"): more points near 0, where the prior puts most of its codes.
+double normal_quantile(double p);
+
 }  // namespace ae

@@ -907,3 +907,16 @@ BOOST_AUTO_TEST_CASE(pca_imputation_keeps_observed_pixels_and_beats_the_mean) {
       BOOST_TEST(ae::hidden_rmse(by_pca.filled, x, mask) < ae::hidden_rmse(by_mean, x, mask));
     }
 }
+
+// Φ⁻¹ inverts Φ(x) = ½ erfc(−x/√2) across the whole range, tails included, and knows its textbook values.
+BOOST_AUTO_TEST_CASE(normal_quantile_inverts_the_normal_cdf) {
+  for (double p : {1e-10, 1e-6, 0.001, 0.02425, 0.025, 0.1, 0.3, 0.5, 0.7, 0.9, 0.975, 0.97575, 0.999, 1 - 1e-6, 1 - 1e-10}) {
+    const double x = ae::normal_quantile(p);
+    BOOST_TEST(0.5 * std::erfc(-x / std::sqrt(2.0)) == p, boost::test_tools::tolerance(1e-12));
+  }
+  BOOST_TEST(ae::normal_quantile(0.975) == 1.959963984540054, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ae::normal_quantile(0.5) == 0.0);
+  BOOST_TEST(ae::normal_quantile(0.1) == -ae::normal_quantile(0.9), boost::test_tools::tolerance(1e-12));
+  BOOST_CHECK_THROW(ae::normal_quantile(0.0), ad::Error);
+  BOOST_CHECK_THROW(ae::normal_quantile(1.0), ad::Error);
+}
