@@ -79,34 +79,13 @@ std::string count(std::size_t n) {  // 10000 → "10,000"
   return s;
 }
 
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-
-// A class scatter of the 2-D codes that stays legible with ten classes: ten distinct colours (gnuplot's default
-// cycle has eight, so 8 and 9 would share the colours of 0 and 1), and each digit's name written large at the
-// median of its codes.
+// A class scatter of the 2-D codes, each digit's name written large at the median of its codes (the support's
+// class scatter: ten distinct colours).
 Plot code_scatter(const std::string& title, const std::string& xlabel, const std::string& ylabel, const Tensor& codes,
                   const std::vector<std::size_t>& labels) {
-  const std::vector<std::string> palette{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-  const std::vector<double> x = column(codes, 0), y = column(codes, 1);
   std::vector<std::string> names;
-  Plot plot(title, xlabel, ylabel);
-  plot.command("set style textbox opaque noborder");
-  for (std::size_t c = 0; c < 10; ++c) {
-    names.push_back(std::to_string(c));
-    plot.command("set linetype " + std::to_string(c + 1) + " lc rgb '" + palette[c] + "'");
-    std::vector<double> xc, yc;
-    for (std::size_t i = 0; i < labels.size(); ++i)
-      if (labels[i] == c) xc.push_back(x[i]), yc.push_back(y[i]);
-    if (xc.empty()) continue;
-    plot.command("set label '" + names.back() + "' at " + fmt(median(xc), 6) + "," + fmt(median(yc), 6) +
-                 " center front boxed font 'Sans-Bold,20' textcolor rgb '" + palette[c] + "'");
-  }
-  plot.command("set linetype cycle 10");
-  return plot.scatter_by_class(x, y, labels, names).size(900, 800);
+  for (std::size_t c = 0; c < 10; ++c) names.push_back(std::to_string(c));
+  return Plot(title, xlabel, ylabel).scatter_by_class(column(codes, 0), column(codes, 1), labels, names).size(900, 800);
 }
 
 }  // namespace

@@ -89,41 +89,22 @@ std::vector<double> column(const Tensor& codes, std::size_t j) {
   return c;
 }
 
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-
 double quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
 }
 
-// A class scatter of 2-D codes that stays legible with ten classes (as lesson 08's): ten distinct colours (gnuplot's
-// default cycle has eight, so 8 and 9 would share the colours of 0 and 1; the legend's dots are too small to read),
-// and each digit's name written large at the median of its codes. Equal scales on both axes.
+// A class scatter of 2-D codes (the support's: ten distinct colours, each digit's name written large at the
+// median of its codes), with equal scales on both axes and no key (the big digits name the classes).
 Plot code_scatter(const std::string& title, const std::string& xlabel, const std::string& ylabel, const Tensor& codes,
                   const std::vector<std::size_t>& labels) {
-  const std::vector<std::string> palette{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-  const std::vector<double> x = column(codes, 0), y = column(codes, 1);
   std::vector<std::string> names;
-  Plot plot(title, xlabel, ylabel);
-  plot.command("set style textbox opaque noborder");
-  plot.command("set size ratio -1");
-  for (std::size_t c = 0; c < 10; ++c) {
-    names.push_back(std::to_string(c));
-    plot.command("set linetype " + std::to_string(c + 1) + " lc rgb '" + palette[c] + "'");
-    std::vector<double> xc, yc;
-    for (std::size_t i = 0; i < labels.size(); ++i)
-      if (labels[i] == c) xc.push_back(x[i]), yc.push_back(y[i]);
-    if (xc.empty()) continue;
-    plot.command("set label '" + names.back() + "' at " + fmt(median(xc), 6) + "," + fmt(median(yc), 6) +
-                 " center front boxed font 'Sans-Bold,20' textcolor rgb '" + palette[c] + "'");
-  }
-  plot.command("set linetype cycle 10");
-  plot.command("unset key");  // the big digits name the classes; the key's dots are too small to read
-  return plot.scatter_by_class(x, y, labels, names).size(950, 800);
+  for (std::size_t c = 0; c < 10; ++c) names.push_back(std::to_string(c));
+  return Plot(title, xlabel, ylabel)
+      .command("set size ratio -1")
+      .command("unset key")
+      .scatter_by_class(column(codes, 0), column(codes, 1), labels, names)
+      .size(950, 800);
 }
 
 // Marks points of the code plane with black rings and their numbers (the samples drawn in a generation figure).

@@ -29,11 +29,6 @@ constexpr std::size_t kShown = 10;  // neighbours drawn per query
 
 constexpr std::size_t kQueryBlock = 128;  // queries answered (encoded, then searched) at a time
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
 struct Retrieval {
   std::string space;
   Tensor database;                                   // the encodings table of this space

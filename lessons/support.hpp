@@ -185,6 +185,7 @@ int run(int argc, char** argv, const Spec& spec, const std::function<void(Lesson
 std::vector<std::size_t> first_of_each_class(const nn::Dataset& data, std::size_t per_class = 1);
 Tensor rows(const Tensor& images, const std::vector<std::size_t>& indices);
 double psnr_from_mse(double mse);  // 10 log10(1 / MSE) for pixels in [0, 1]
+double median(std::vector<double> v);  // the middle value (the mean of the middle two for an even count)
 std::string fmt(double v, int precision = 4);
 
 // Writes an 8-bit greyscale PNG (used by grids; exposed for tests).

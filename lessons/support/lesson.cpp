@@ -35,6 +35,12 @@ std::string Lesson::flag(const std::string& name) const {
   return given != options_.flags.end() ? given->second : own->default_value;
 }
 
+double median(std::vector<double> v) {
+  if (v.empty()) throw ad::Error("median of no values");
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
 std::string Lesson::path(const std::string& file) const { return (fs::path(options_.out_dir) / file).string(); }
 
 nn::Dataset Lesson::load(const std::string& kind, nn::Split split) {

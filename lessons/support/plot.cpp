@@ -101,13 +101,26 @@ Plot& Plot::scatter(const std::string& name, const std::vector<double>& x, const
 Plot& Plot::scatter_by_class(const std::vector<double>& x, const std::vector<double>& y, const std::vector<std::size_t>& cls,
                              const std::vector<std::string>& class_names) {
   if (kind_ != Kind::None) throw ad::Error("Plot: a class scatter stands alone");
+  if (y.size() != x.size() || cls.size() != x.size())
+    throw ad::Error("Plot::scatter_by_class: " + std::to_string(x.size()) + " x, " + std::to_string(y.size()) + " y and " +
+                    std::to_string(cls.size()) + " classes");
   kind_ = Kind::Class;
   csv_header_ = "x,y,class";
   for (std::size_t i = 0; i < x.size(); ++i) csv_rows_.push_back(num(x[i]) + "," + num(y[i]) + "," + std::to_string(cls[i]));
   // Ten distinguishable colours (matplotlib's tab10), cycled beyond; the points are small, so each class's key
-  // entry is drawn separately (keyentry) with a marker large enough to read.
+  // entry is drawn separately (keyentry) with a marker large enough to read, and each class's name is written
+  // large, in its colour, at the median of its points.
   static const char* colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  commands_.push_back("set style textbox opaque noborder");
+  for (std::size_t c = 0; c < class_names.size(); ++c) {
+    std::vector<double> xc, yc;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (cls[i] == c) xc.push_back(x[i]), yc.push_back(y[i]);
+    if (!xc.empty())
+      commands_.push_back("set label " + gp_quote(class_names[c]) + " noenhanced at " + num(median(xc)) + "," + num(median(yc)) +
+                          " center front boxed font 'Sans-Bold,20' textcolor rgb \"" + colours[c % 10] + "\"");
+  }
   for (std::size_t c = 0; c < class_names.size(); ++c) {
     const std::string colour = std::string("lc rgb \"") + colours[c % 10] + "\"";
     plot_clauses_.push_back("DATA every ::1 using 1:(int($3) == " + std::to_string(c) + " ? $2 : 1/0) with points pt 7 ps 0.35 " +
