@@ -5,12 +5,14 @@
 //   conv2d_weight_grad: dW = G · cols(X)ᵀ          the adjoint of conv2d in W
 // The three are closed under differentiation, so double backward works through convolutions.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <utility>
 
 #include "autodiff/blas.hpp"
 #include "autodiff/internal.hpp"
+#include "autodiff/multiversion.hpp"
 
 namespace ad {
 
@@ -37,66 +39,106 @@ std::size_t conv_out(const char* op, std::size_t in, std::size_t k, std::size_t 
   return (in + 2 * pad - k) / stride + 1;
 }
 
-// Output columns xo whose input column xo·s − p + j lies inside the image: [lo, hi). No bounds test per pixel.
-inline std::pair<std::size_t, std::size_t> valid_columns(const Geometry& g, std::size_t j) {
-  const std::size_t lo = g.pad > j ? (g.pad - j + g.stride - 1) / g.stride : 0;
-  const std::size_t hi = g.w + g.pad > j ? std::min(g.wo, (g.w + g.pad - j + g.stride - 1) / g.stride) : 0;
-  return {std::min(lo, g.wo), std::max(std::min(lo, g.wo), hi)};
+// For kernel tap (i, j), the offset of each output position's input pixel in a zero-padded plane
+// [(h + 2p), (w + 2p)]: tap[(i·kw + j)·Ho·Wo + y·Wo + x] = (y·s + i)·(w + 2p) + x·s + j. With the padding
+// written as zeros, im2col is one gather per (sample, channel, tap), with no bounds tests inside the loops.
+inline std::vector<std::uint32_t> tap_offsets(const Geometry& g) {
+  const std::size_t wp = g.w + 2 * g.pad, hw = g.ho * g.wo;
+  std::vector<std::uint32_t> tap(g.kh * g.kw * hw);
+  for (std::size_t i = 0; i < g.kh; ++i)
+    for (std::size_t j = 0; j < g.kw; ++j)
+      for (std::size_t y = 0; y < g.ho; ++y)
+        for (std::size_t x = 0; x < g.wo; ++x)
+          tap[(i * g.kw + j) * hw + y * g.wo + x] = static_cast<std::uint32_t>((y * g.stride + i) * wp + x * g.stride + j);
+  return tap;
+}
+
+template <class T>
+AE_MULTIVERSION void gather(T* __restrict out, const T* __restrict src, const std::uint32_t* __restrict at, std::size_t n) {
+  for (std::size_t k = 0; k < n; ++k) out[k] = src[at[k]];
 }
 
 // cols[(c·kh + i)·kw + j, (n·Ho + y)·Wo + x] = X[n, c, y·s − p + i, x·s − p + j] (0 outside).
 // Split over the threads by samples: each writes its own columns.
 template <class T>
 void im2col(const Geometry& g, const T* x, T* cols) {
-  const std::size_t P = g.positions();
+  const std::size_t P = g.positions(), hw = g.ho * g.wo, taps = g.kh * g.kw, wp = g.w + 2 * g.pad;
+  const std::vector<std::uint32_t> tap = tap_offsets(g);
   parallel_for(g.n, 1, [&](std::size_t n0, std::size_t n1) {
-    for (std::size_t c = 0; c < g.c; ++c)
-      for (std::size_t i = 0; i < g.kh; ++i)
-        for (std::size_t j = 0; j < g.kw; ++j) {
-          T* row = cols + ((c * g.kh + i) * g.kw + j) * P;
-          for (std::size_t n = n0; n < n1; ++n) {
-            const T* plane = x + (n * g.c + c) * g.h * g.w;
-            for (std::size_t y = 0; y < g.ho; ++y) {
-              T* out = row + (n * g.ho + y) * g.wo;
-              const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y * g.stride + i) - static_cast<std::ptrdiff_t>(g.pad);
-              if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) {
-                std::memset(out, 0, g.wo * sizeof(T));
-                continue;
-              }
-              const T* line = plane + static_cast<std::size_t>(iy) * g.w;
-              const auto [lo, hi] = valid_columns(g, j);
-              std::fill(out, out + lo, T(0));
-              for (std::size_t xo = lo; xo < hi; ++xo) out[xo] = line[xo * g.stride + j - g.pad];
-              std::fill(out + hi, out + g.wo, T(0));
-            }
-          }
-        }
+    std::vector<T> padded((g.h + 2 * g.pad) * wp, T(0));  // the border stays 0
+    for (std::size_t n = n0; n < n1; ++n)
+      for (std::size_t c = 0; c < g.c; ++c) {
+        const T* plane = x + (n * g.c + c) * g.h * g.w;
+        for (std::size_t y = 0; y < g.h; ++y) std::memcpy(&padded[(y + g.pad) * wp + g.pad], plane + y * g.w, g.w * sizeof(T));
+        for (std::size_t t = 0; t < taps; ++t) gather(cols + (c * taps + t) * P + n * hw, padded.data(), &tap[t * hw], hw);
+      }
   });
 }
 
-// The adjoint of im2col: X[n, c, y·s − p + i, x·s − p + j] += cols[...]. Split by samples: each thread adds
-// into its own images, in the same order whatever the thread count.
+// The adjoint of im2col: X[n, c, y·s − p + i, x·s − p + j] += cols[...], written as a gather: each input pixel
+// sums the entries of cols that came from it (at most ⌈kh/s⌉·⌈kw/s⌉), so no pixel is read and written back once
+// per tap. Pixels are grouped by how many entries they sum; sources[m] lists, for the pixels with m entries,
+// each pixel's offset and its m offsets into one (sample, channel)'s block of cols (tap t, position k: t·P + k).
+struct Sources {
+  std::vector<std::vector<std::uint32_t>> by_count;  // [m]: (pixel, offset_1 … offset_m) for every such pixel
+};
+inline Sources col2im_sources(const Geometry& g) {
+  const std::size_t P = g.positions(), hw = g.ho * g.wo;
+  std::vector<std::vector<std::uint32_t>> per_pixel(g.h * g.w);
+  for (std::size_t i = 0; i < g.kh; ++i)
+    for (std::size_t j = 0; j < g.kw; ++j)
+      for (std::size_t y = 0; y < g.ho; ++y)
+        for (std::size_t x = 0; x < g.wo; ++x) {
+          const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y * g.stride + i) - static_cast<std::ptrdiff_t>(g.pad);
+          const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(x * g.stride + j) - static_cast<std::ptrdiff_t>(g.pad);
+          if (iy < 0 || ix < 0 || iy >= static_cast<std::ptrdiff_t>(g.h) || ix >= static_cast<std::ptrdiff_t>(g.w)) continue;
+          per_pixel[static_cast<std::size_t>(iy) * g.w + static_cast<std::size_t>(ix)].push_back(
+              static_cast<std::uint32_t>((i * g.kw + j) * P + y * g.wo + x));
+        }
+  (void)hw;
+  Sources s;
+  for (std::size_t q = 0; q < per_pixel.size(); ++q) {
+    const std::size_t m = per_pixel[q].size();
+    if (s.by_count.size() <= m) s.by_count.resize(m + 1);
+    s.by_count[m].push_back(static_cast<std::uint32_t>(q));
+    s.by_count[m].insert(s.by_count[m].end(), per_pixel[q].begin(), per_pixel[q].end());
+  }
+  return s;
+}
+
+template <std::size_t M, class T>
+void sum_sources(T* __restrict plane, const T* __restrict block, const std::vector<std::uint32_t>& list, std::size_t m) {
+  const std::size_t mm = M ? M : m;
+  for (std::size_t e = 0; e < list.size(); e += mm + 1) {
+    T total = T(0);
+    for (std::size_t k = 1; k <= mm; ++k) total += block[list[e + k]];
+    plane[list[e]] = total;
+  }
+}
+
 template <class T>
 void col2im(const Geometry& g, const T* cols, T* x) {
-  const std::size_t P = g.positions();
+  const std::size_t P = g.positions(), hw = g.ho * g.wo, taps = g.kh * g.kw;
+  if (static_cast<double>(taps) * static_cast<double>(P) >= 4294967296.0)
+    detail::fail("conv: the column matrix [", taps, ", ", P, "] is too large for 32-bit offsets; use smaller batches");
+  const Sources sources = col2im_sources(g);
   parallel_for(g.n, 1, [&](std::size_t n0, std::size_t n1) {
-    std::memset(x + n0 * g.c * g.h * g.w, 0, (n1 - n0) * g.c * g.h * g.w * sizeof(T));
-    for (std::size_t c = 0; c < g.c; ++c)
-      for (std::size_t i = 0; i < g.kh; ++i)
-        for (std::size_t j = 0; j < g.kw; ++j) {
-          const T* row = cols + ((c * g.kh + i) * g.kw + j) * P;
-          for (std::size_t n = n0; n < n1; ++n) {
-            T* plane = x + (n * g.c + c) * g.h * g.w;
-            for (std::size_t y = 0; y < g.ho; ++y) {
-              const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y * g.stride + i) - static_cast<std::ptrdiff_t>(g.pad);
-              if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) continue;
-              const T* in = row + (n * g.ho + y) * g.wo;
-              T* line = plane + static_cast<std::size_t>(iy) * g.w;
-              const auto [lo, hi] = valid_columns(g, j);
-              for (std::size_t xo = lo; xo < hi; ++xo) line[xo * g.stride + j - g.pad] += in[xo];
-            }
+    for (std::size_t n = n0; n < n1; ++n)
+      for (std::size_t c = 0; c < g.c; ++c) {
+        T* plane = x + (n * g.c + c) * g.h * g.w;
+        const T* block = cols + c * taps * P + n * hw;
+        for (std::size_t m = 0; m < sources.by_count.size(); ++m) {
+          const auto& list = sources.by_count[m];
+          if (list.empty()) continue;
+          switch (m) {
+            case 0: for (std::size_t e = 0; e < list.size(); ++e) plane[list[e]] = T(0); break;
+            case 1: sum_sources<1>(plane, block, list, m); break;
+            case 2: sum_sources<2>(plane, block, list, m); break;
+            case 4: sum_sources<4>(plane, block, list, m); break;
+            default: sum_sources<0>(plane, block, list, m);
           }
         }
+      }
   });
 }
 
