@@ -4,6 +4,10 @@
 // per layer one forward GEMM and two backward GEMMs (dX, dW), timed through the autodiff (graph, backward,
 // allocations) and as the same six ad::blas::gemm calls on preallocated buffers (both split over --threads T,
 // the library's threads; OpenBLAS single-threaded inside).
+// MLP step: one training step of bench_mlp's autoencoder 784-256-64-256-784 at batch 128 (zero_grad, forward, MSE,
+// backward, Adam) against its GEMM-only bound: the step's 11 products (3 per layer, no dX for the input) as raw
+// ad::blas::gemm calls on preallocated buffers. The share is bound / step: the fraction of the step spent in GEMMs
+// if everything else were free.
 // Conv: conv2d forward + backward on [128,16,14,14] with 32 3×3 filters, padding 1.
 #include <algorithm>
 #include <chrono>
@@ -16,6 +20,9 @@
 #include "autodiff/blas.hpp"
 #include "autodiff/parallel.hpp"
 #include "autodiff/ops.hpp"
+#include "nn/layers.hpp"
+#include "nn/losses.hpp"
+#include "nn/optim.hpp"
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -94,6 +101,56 @@ int main(int argc, char** argv) {
   std::printf("  autodiff        : %8.3f ms  %6.1f GFLOP/s\n", autodiff * 1e3, flops / autodiff / 1e9);
   std::printf("  overhead ratio  : %.3f (target <= 1.10)\n", autodiff / raw);
 
+  // ---- one MLP training step against its GEMMs ----------------------------------------------------
+  const std::vector<std::size_t> widths = {784, 256, 64, 256, 784};
+  std::vector<std::shared_ptr<nn::Module>> mods;
+  for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
+    mods.push_back(std::make_shared<nn::Linear>(widths[l], widths[l + 1], gen));
+    if (l + 2 < widths.size()) mods.push_back(std::make_shared<nn::ReLU>());
+  }
+  mods.push_back(std::make_shared<nn::Sigmoid>());
+  nn::Sequential mlp(mods);
+  nn::Adam adam(mlp.named_parameters(), 1e-3);
+  const ad::Tensor batch = ad::rand_uniform<float>({B, 784}, gen, 0.f, 1.f);
+  const double step = median_seconds(reps, [&] {
+    adam.zero_grad();
+    nn::mse_loss(mlp(batch), batch).backward();
+    adam.step();
+  });
+  std::vector<ad::Tensor> acts, grads, wts, wgrads;
+  double step_flops = 0;
+  for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
+    acts.push_back(ad::rand_uniform<float>({B, widths[l]}, gen, 0.f, 1.f));
+    grads.push_back(ad::randn<float>({B, widths[l + 1]}, gen));
+    wts.push_back(ad::randn<float>({widths[l + 1], widths[l]}, gen, 0.f, 0.05f));
+    wgrads.push_back(ad::Tensor::zeros({widths[l + 1], widths[l]}));
+    step_flops += (l == 0 ? 2 : 3) * 2.0 * B * widths[l] * widths[l + 1];
+  }
+  acts.push_back(ad::Tensor::zeros({B, 784}));
+  std::vector<ad::Tensor> dacts;
+  for (std::size_t l = 0; l < widths.size(); ++l) dacts.push_back(ad::Tensor::zeros({B, widths[l]}));
+  const ad::Tensor bias_row = ad::Tensor::zeros({784});
+  const double bound = median_seconds(reps, [&] {
+    for (std::size_t l = 0; l + 1 < widths.size(); ++l) {  // Y = X Wᵀ + b
+      const std::size_t in = widths[l], out = widths[l + 1];
+      ad::blas::gemm<float>(false, true, B, out, in, 1.f, acts[l].data(), in, wts[l].data(), in, 0.f, acts[l + 1].data(),
+                            out, bias_row.data());
+    }
+    for (std::size_t l = widths.size() - 1; l-- > 0;) {
+      const std::size_t in = widths[l], out = widths[l + 1];
+      ad::blas::gemm<float>(true, false, out, in, B, 1.f, grads[l].data(), out, acts[l].data(), in, 0.f,
+                            wgrads[l].data(), in);  // dW = Gᵀ X
+      if (l > 0)  // dX = G W
+        ad::blas::gemm<float>(false, false, B, in, out, 1.f, grads[l].data(), out, wts[l].data(), in, 0.f,
+                              dacts[l].data(), in);
+    }
+  });
+  std::printf("MLP step 784-256-64-256-784, batch %zu (zero_grad, forward, MSE, backward, Adam; %.1f MFLOP in 11 GEMMs)\n",
+              B, step_flops / 1e6);
+  std::printf("  GEMMs alone     : %8.3f ms  %6.1f GFLOP/s\n", bound * 1e3, step_flops / bound / 1e9);
+  std::printf("  training step   : %8.3f ms\n", step * 1e3);
+  std::printf("  GEMM share      : %.2f (target >= 0.60)\n", bound / step);
+
   // ---- conv2d forward + backward -------------------------------------------------------------------
   const ad::Tensor cx = ad::randn<float>({128, 16, 14, 14}, gen).set_requires_grad(true);
   const ad::Tensor cw = ad::randn<float>({32, 16, 3, 3}, gen, 0.f, 0.1f).set_requires_grad(true);
@@ -119,8 +176,10 @@ int main(int argc, char** argv) {
               conv_flops / conv / 1e9);
   std::printf("  overhead ratio  : %.3f\n", conv / conv_gemm);
   std::printf("{\"matmul_raw_ms\": %.4f, \"matmul_autodiff_ms\": %.4f, \"matmul_ratio\": %.4f, \"conv_ms\": %.4f, "
-              "\"conv_gemm_ms\": %.4f, \"conv_ratio\": %.4f, \"blas\": \"%s\"}\n",
-              raw * 1e3, autodiff * 1e3, autodiff / raw, conv * 1e3, conv_gemm * 1e3, conv / conv_gemm,
+              "\"conv_gemm_ms\": %.4f, \"conv_ratio\": %.4f, \"mlp_step_ms\": %.4f, \"mlp_gemm_ms\": %.4f, "
+              "\"mlp_gemm_share\": %.4f, \"blas\": \"%s\"}\n",
+              raw * 1e3, autodiff * 1e3, autodiff / raw, conv * 1e3, conv_gemm * 1e3, conv / conv_gemm, step * 1e3,
+              bound * 1e3, bound / step,
               ad::blas::config().c_str());
   return 0;
 }
