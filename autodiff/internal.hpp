@@ -50,11 +50,11 @@ TensorT<T> as_constant(const TensorT<T>& t) {
 template <class T>
 using Grads = std::vector<TensorT<T>>;
 
-// Elementwise kernels over n items: split over the threads when there are at least 2 × 16 K of them (below
+// Elementwise kernels over n items: split over the threads when there are at least 2 × 4 K of them (below
 // that a hand-off costs more than it saves). Chunks start on 64-byte boundaries.
 template <class Body>
 void parallel_elements(std::size_t n, Body&& body) {
-  constexpr std::size_t kGrain = 1 << 14, kAlign = 16;
+  constexpr std::size_t kGrain = 1 << 12, kAlign = 16;
   parallel_for(n, kGrain, body, kAlign);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "autodiff/denormals.hpp"
 #include "autodiff/multiversion.hpp"
 #include "autodiff/parallel.hpp"
 
@@ -57,6 +58,7 @@ void SGDT<T>::step() {
     T* __restrict v = velocity_[i].data();
     const T* __restrict d = g.data();
     const std::size_t n = p.numel();
+    const ad::FlushDenormals ftz;  // the velocity decays toward 0 where a gradient stays 0
     for (std::size_t j = 0; j < n; ++j) {
       const T dj = d[j] + wd * w[j];
       v[j] = mu * v[j] + dj;
@@ -122,6 +124,7 @@ void AdamT<T>::step() {
     const T* d = g.data();
     // split by elements over the threads: each thread updates the rows its GEMM block produced
     ad::parallel_for(p.numel(), 1 << 14, [&](std::size_t b, std::size_t e) {
+      const ad::FlushDenormals ftz;  // m and v decay toward 0 where a gradient stays 0
       adam_update(w + b, m + b, v + b, d + b, e - b, b1, b2, wd, step_size, inv_sqrt_c2, eps);
     }, 16);
   }

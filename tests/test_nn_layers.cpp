@@ -1,6 +1,7 @@
 // nn: modules, layers (gradchecked in float64, input and each parameter), initializers, losses, optimizers.
 #define BOOST_TEST_MODULE nn_layers
 #include "helpers.hpp"
+#include "autodiff/denormals.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
 #include "nn/losses.hpp"
@@ -358,6 +359,35 @@ BOOST_AUTO_TEST_CASE(warmup_decay_schedule_by_hand) {
   for (auto [step, factor] : expected) BOOST_TEST(std::abs(schedule.factor(step) - factor) < 1e-12);
   for (int s = 0; s < 15; ++s) schedule.step();
   BOOST_TEST(std::abs(sgd.lr() - 0.5 * 0.1) < 1e-12);
+}
+
+// Adam's moments decay by β per step where the gradient stays 0; in the subnormal range the update flushes them to
+// 0 (ad::FlushDenormals), and the calling thread's floating-point mode is the same afterwards.
+BOOST_AUTO_TEST_CASE(adam_flushes_subnormal_moments_and_restores_the_mode) {
+  volatile float tiny = 1e-30f;
+  BOOST_TEST(tiny * 1e-10f > 0.0f);  // subnormal arithmetic as IEEE says, outside the guard
+  {
+    const ad::FlushDenormals ftz;
+    BOOST_TEST(tiny * 1e-10f == 0.0f);
+  }
+  BOOST_TEST(tiny * 1e-10f > 0.0f);
+
+  Tensor w = Tensor::from_vector({1.0f}, {1}, true);
+  nn::Adam adam({{"w", w}}, 1e-3);
+  w.set_grad(Tensor::from_vector({1e-3f}, {1}));
+  adam.step();  // m = 1e-4, v = 1e-7
+  w.set_grad(Tensor::from_vector({0.0f}, {1}));
+  const nn::Named<float> state0 = adam.state();
+  float m = state0[0].second.item(), last_normal = m;
+  for (int k = 0; k < 1000 && m != 0.0f; ++k) {
+    adam.step();  // m ← 0.9 m: normal down to 1.2e-38, then 0 instead of subnormal
+    m = adam.state()[0].second.item();
+    BOOST_TEST((m == 0.0f || m >= std::numeric_limits<float>::min()));
+    if (m != 0.0f) last_normal = m;
+  }
+  BOOST_TEST(m == 0.0f);
+  BOOST_TEST(last_normal < 1.4e-38f);
+  BOOST_TEST(tiny * 1e-10f > 0.0f);  // the step restored the mode
 }
 
 BOOST_AUTO_TEST_CASE(adam_minimises_a_quadratic) {
