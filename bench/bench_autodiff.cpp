@@ -1,10 +1,10 @@
 // The autodiff's matmul and conv2d cost against raw BLAS on the shapes the lessons use.
-//   bench_autodiff [--reps N] [--threads T]
+//   bench_autodiff [--reps N] [--threads T] [--mlp-batch B]
 // Matmul: the MLP encoder's products forward and backward, [128,784]·[784,256] and [128,256]·[256,64]:
 // per layer one forward GEMM and two backward GEMMs (dX, dW), timed through the autodiff (graph, backward,
 // allocations) and as the same six ad::blas::gemm calls on preallocated buffers (both split over --threads T,
 // the library's threads; OpenBLAS single-threaded inside).
-// MLP step: one training step of bench_mlp's autoencoder 784-256-64-256-784 at batch 128 (zero_grad, forward, MSE,
+// MLP step: one training step of bench_mlp's autoencoder 784-256-64-256-784 at batch B (--mlp-batch, 128) (zero_grad, forward, MSE,
 // backward, Adam) against its GEMM-only bound: the step's 11 products (3 per layer, no dX for the input) as raw
 // ad::blas::gemm calls on preallocated buffers. The share is bound / step: the fraction of the step spent in GEMMs
 // if everything else were free.
@@ -43,12 +43,14 @@ double median_seconds(int reps, F&& f) {
 
 int main(int argc, char** argv) {
   int reps = 50, threads = 0;
+  std::size_t mlp_batch = 128;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
     else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (a == "--mlp-batch" && i + 1 < argc) mlp_batch = static_cast<std::size_t>(std::atol(argv[++i]));
     else {
-      std::fprintf(stderr, "usage: bench_autodiff [--reps N] [--threads T]\n");
+      std::fprintf(stderr, "usage: bench_autodiff [--reps N] [--threads T] [--mlp-batch B]\n");
       return 2;
     }
   }
@@ -111,7 +113,7 @@ int main(int argc, char** argv) {
   mods.push_back(std::make_shared<nn::Sigmoid>());
   nn::Sequential mlp(mods);
   nn::Adam adam(mlp.named_parameters(), 1e-3);
-  const ad::Tensor batch = ad::rand_uniform<float>({B, 784}, gen, 0.f, 1.f);
+  const ad::Tensor batch = ad::rand_uniform<float>({mlp_batch, 784}, gen, 0.f, 1.f);
   const double step = median_seconds(reps, [&] {
     adam.zero_grad();
     nn::mse_loss(mlp(batch), batch).backward();
@@ -120,33 +122,33 @@ int main(int argc, char** argv) {
   std::vector<ad::Tensor> acts, grads, wts, wgrads;
   double step_flops = 0;
   for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
-    acts.push_back(ad::rand_uniform<float>({B, widths[l]}, gen, 0.f, 1.f));
-    grads.push_back(ad::randn<float>({B, widths[l + 1]}, gen));
+    acts.push_back(ad::rand_uniform<float>({mlp_batch, widths[l]}, gen, 0.f, 1.f));
+    grads.push_back(ad::randn<float>({mlp_batch, widths[l + 1]}, gen));
     wts.push_back(ad::randn<float>({widths[l + 1], widths[l]}, gen, 0.f, 0.05f));
     wgrads.push_back(ad::Tensor::zeros({widths[l + 1], widths[l]}));
-    step_flops += (l == 0 ? 2 : 3) * 2.0 * B * widths[l] * widths[l + 1];
+    step_flops += (l == 0 ? 2 : 3) * 2.0 * static_cast<double>(mlp_batch) * widths[l] * widths[l + 1];
   }
-  acts.push_back(ad::Tensor::zeros({B, 784}));
+  acts.push_back(ad::Tensor::zeros({mlp_batch, 784}));
   std::vector<ad::Tensor> dacts;
-  for (std::size_t l = 0; l < widths.size(); ++l) dacts.push_back(ad::Tensor::zeros({B, widths[l]}));
+  for (std::size_t l = 0; l < widths.size(); ++l) dacts.push_back(ad::Tensor::zeros({mlp_batch, widths[l]}));
   const ad::Tensor bias_row = ad::Tensor::zeros({784});
   const double bound = median_seconds(reps, [&] {
     for (std::size_t l = 0; l + 1 < widths.size(); ++l) {  // Y = X Wᵀ + b
       const std::size_t in = widths[l], out = widths[l + 1];
-      ad::blas::gemm<float>(false, true, B, out, in, 1.f, acts[l].data(), in, wts[l].data(), in, 0.f, acts[l + 1].data(),
+      ad::blas::gemm<float>(false, true, mlp_batch, out, in, 1.f, acts[l].data(), in, wts[l].data(), in, 0.f, acts[l + 1].data(),
                             out, bias_row.data());
     }
     for (std::size_t l = widths.size() - 1; l-- > 0;) {
       const std::size_t in = widths[l], out = widths[l + 1];
-      ad::blas::gemm<float>(true, false, out, in, B, 1.f, grads[l].data(), out, acts[l].data(), in, 0.f,
+      ad::blas::gemm<float>(true, false, out, in, mlp_batch, 1.f, grads[l].data(), out, acts[l].data(), in, 0.f,
                             wgrads[l].data(), in);  // dW = Gᵀ X
       if (l > 0)  // dX = G W
-        ad::blas::gemm<float>(false, false, B, in, out, 1.f, grads[l].data(), out, wts[l].data(), in, 0.f,
+        ad::blas::gemm<float>(false, false, mlp_batch, in, out, 1.f, grads[l].data(), out, wts[l].data(), in, 0.f,
                               dacts[l].data(), in);
     }
   });
   std::printf("MLP step 784-256-64-256-784, batch %zu (zero_grad, forward, MSE, backward, Adam; %.1f MFLOP in 11 GEMMs)\n",
-              B, step_flops / 1e6);
+              mlp_batch, step_flops / 1e6);
   std::printf("  GEMMs alone     : %8.3f ms  %6.1f GFLOP/s\n", bound * 1e3, step_flops / bound / 1e9);
   std::printf("  training step   : %8.3f ms\n", step * 1e3);
   std::printf("  GEMM share      : %.2f (target >= 0.60)\n", bound / step);
