@@ -209,6 +209,14 @@ int main(int argc, char** argv) {
            "salt-and-pepper DAEs show it most; the masking DAE at ν = 0.25 less, with some units that look at a "
            "single spot.");
 
+    // The course page's drawing panel: the Gaussian DAE (test inputs: three clean digits, three corrupted ones).
+    const Tensor probes =
+        ad::concat<float>({rows(test.images, {shown[0], shown[1], shown[2]}), rows(sweeps[0].corrupted, {0, 1, 2})}, 0);
+    PageExport(L)
+        .model("dae_gaussian", {daes[0]->encoder, daes[0]->decoder}, probes,
+               "the DAE trained on Gaussian noise sigma = " + fmt(settings[0].train_level, 2) + ", 784-256-784")
+        .array("digits", rows(test.images, shown)).value("train_sigma", settings[0].train_level).write();
+
     L.csv("psnr_table", "corruption,level,psnr_noisy_db,psnr_plain_ae_db,psnr_dae_db", table,
           "test PSNR (dB) against the clean digits for every corruption and level: corrupted input, plain AE, DAE");
     L.metric("psnr_clean_plain_ae", psnr(reconstruct(plain, test.images)),

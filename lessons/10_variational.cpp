@@ -450,6 +450,24 @@ int main(int argc, char** argv) {
            pct(mid_holes_vae2) + " in one of the 2-D VAE, against " + pct(holes_ae2) + " and " + pct(holes_vae2) +
            " of random samples.");
 
+    // ---- the course page's panels (latent explorer, interpolation): both 2-D decoders, test codes, one digit a class
+    const std::size_t shown_codes = std::min<std::size_t>(2000, test.size());
+    const auto probes = [&](const Tensor& codes) {  // test inputs: six codes, and two far outside (×3)
+      return ad::concat<float>({first_rows(codes, 6), ad::mul(first_rows(codes, 2), 3.0f)}, 0);
+    };
+    PageExport(L)
+        .model("vae_2d_decoder", {vae2->decoder, std::make_shared<nn::Sigmoid>()}, probes(vae2_test_mu),
+               "the 2-D VAE's decoder, 2-400-784, mean image")
+        .model("plain_ae_2d_decoder", {plain2->decoder}, probes(ae2_test_codes),
+               "the plain 2-D AE's decoder, 2-400-784")
+        .array("vae_codes", first_rows(vae2_test_mu, shown_codes))
+        .array("plain_ae_codes", first_rows(ae2_test_codes, shown_codes))
+        .labels("labels", {test.labels.begin(), test.labels.begin() + static_cast<std::ptrdiff_t>(shown_codes)})
+        .array("digits", rows(test.images, firsts))
+        .array("digit_vae_codes", rows(vae2_test_mu, firsts))
+        .array("digit_plain_ae_codes", rows(ae2_test_codes, firsts))
+        .write();
+
     // ---- figures: the two terms per epoch ---------------------------------------------------------------------
     const auto flat = [](const std::vector<double>& x, double v) { return std::vector<double>(x.size(), v); };
     std::vector<double> test_total20;

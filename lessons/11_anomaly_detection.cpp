@@ -207,6 +207,16 @@ int main(int argc, char** argv) {
     L.say("MNIST against Fashion-MNIST: AUROC " + fmt(auroc_fashion, 5) + "; at tau = " + fmt(full.threshold, 4) +
           " (95th percentile of training errors) TPR " + fmt(fashion_tpr, 4) + ", FPR " + fmt(digit_fpr, 4));
 
+    // The course page's drawing panel scores a drawing with this detector and τ (test inputs: 3 digits, 3 clothes).
+    PageExport(L)
+        .model("anomaly_ae", {full.model->encoder, full.model->decoder},
+               ad::concat<float>({rows(test.images, {0, 1, 2}), rows(fashion.images, {0, 1, 2})}, 0),
+               "the Fashion detector, 784-256-" + m_fashion + "-256-784, trained on all MNIST training digits")
+        .value("threshold", full.threshold).value("threshold_99", threshold_99)
+        .text("threshold_rule",
+              "the " + fmt(100 * kThresholdQuantile, 3) + "th percentile of its errors on its training digits")
+        .array("fashion_items", rows(fashion.images, first_of_each_class(fashion))).write();
+
     // The held-out digit's baseline: the M=8 model trained on all digits (every digit seen).
     Detector full8 = train_detector(train.images, train.labels, kDigitCode, "AE M=" + m_digit + ", all digits",
                                     "autoencoder_m" + m_digit + ".npz",

@@ -173,6 +173,29 @@ class Lesson {
   void write_pages(const std::string& run_line) const;  // index.html and section.html (page.cpp)
 };
 
+// The models and data of a lesson's interactive panel on the course page (export.cpp): written by write() as
+// page_models.js in the output folder, a script the page loads from disk (web/autoencoder.js runs the models).
+//   PageExport(L).model("vae_2d_decoder", {vae->decoder, std::make_shared<nn::Sigmoid>()}, some_z, "...")
+//                .array("codes", codes).labels("labels", labels).value("threshold", tau).write();
+class PageExport {
+ public:
+  explicit PageExport(const Lesson& lesson);
+  // LAYERS applied in order (Sequentials are opened; Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Identity), weights
+  // stored as float16, with test vectors: TEST_INPUTS [n, in] and this C++ model's outputs for them (float32,
+  // with the stored weights), which the page and tests/web check the JS forward pass against.
+  PageExport& model(const std::string& name, const std::vector<std::shared_ptr<nn::Module>>& layers,
+                    const Tensor& test_inputs, const std::string& description);
+  PageExport& array(const std::string& name, const Tensor& values);                     // float32, any shape
+  PageExport& labels(const std::string& name, const std::vector<std::size_t>& values);  // 0..255
+  PageExport& value(const std::string& name, double v);
+  PageExport& text(const std::string& name, const std::string& v);
+  std::string write() const;  // <out>/page_models.js; returns its path
+
+ private:
+  const Lesson& lesson_;
+  std::vector<std::pair<std::string, std::string>> models_, data_;  // name, JSON
+};
+
 // The course page: <out_root>/index.html with every lesson in LESSON_IDS that has run (its section.html), in order,
 // and a line for each one that has not; plain HTML and CSS that open from disk. Returns the page's path.
 std::string write_course_page(const std::string& out_root, const std::vector<std::string>& lesson_ids);
