@@ -233,8 +233,10 @@ template <class T>
 TensorT<T> relu_grad(const TensorT<T>& g, const TensorT<T>& x) {
   detail::require_same_shape("relu_grad", g, "gradient", x, "saved value");
   // branchless (a mask multiply): random signs would defeat the branch predictor
+  // BEGIN EXERCISE relu_sigmoid_backward
   return make_result<T>(zip(g, x, [](T gi, T xi) { return gi * static_cast<T>(xi > T(0)); }), "relu_grad", {g, x},
                         [](const BackwardArgs<T>& c) -> Grads<T> { return {relu_grad(c.grad, c.inputs[1]), none<T>()}; });
+  // END EXERCISE relu_sigmoid_backward
 }
 
 template <class T>
@@ -252,12 +254,14 @@ TensorT<T> leaky_relu_grad(const TensorT<T>& g, const TensorT<T>& x, T slope) {
 template <class T>
 TensorT<T> sigmoid_grad(const TensorT<T>& g, const TensorT<T>& s) {
   detail::require_same_shape("sigmoid_grad", g, "gradient", s, "saved value");
+  // BEGIN EXERCISE relu_sigmoid_backward
   return make_result<T>(zip(g, s, [](T gi, T si) { return gi * si * (T(1) - si); }), "sigmoid_grad", {g, s},
                         [](const BackwardArgs<T>& c) -> Grads<T> {
                           const auto& [g, s] = std::tie(c.inputs[0], c.inputs[1]);
                           return {c.needs[0] ? sigmoid_grad(c.grad, s) : none<T>(),
                                   c.needs[1] ? mul(mul(c.grad, g), rsub(T(1), mul(s, T(2)))) : none<T>()};
                         });
+  // END EXERCISE relu_sigmoid_backward
 }
 
 // g ⊙ (1 − t²):  ∂/∂g = 1 − t²,  ∂/∂t = −2 g t

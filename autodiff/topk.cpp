@@ -20,6 +20,7 @@ TensorT<T> topk_mask(const TensorT<T>& a, std::size_t k) {
   const std::size_t rows = a.size(0), cols = a.size(1);
   if (k > cols) detail::fail("topk_mask: k=", k, " exceeds the ", cols, " units of ", shape_str(a.shape()));
   xt::xarray<T> mask = xt::zeros<T>({rows, cols});
+  // BEGIN EXERCISE k_sparse
   std::vector<std::size_t> order(cols);
   for (std::size_t r = 0; r < rows; ++r) {
     const T* row = a.data() + r * cols;
@@ -32,6 +33,7 @@ TensorT<T> topk_mask(const TensorT<T>& a, std::size_t k) {
     std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), larger);
     for (std::size_t i = 0; i < k; ++i) mask(r, order[i]) = T(1);
   }
+  // END EXERCISE k_sparse
   xt::xarray<T> v = a.value() * mask;
   TensorT<T> kept = constant(std::move(mask));
   return make_result<T>(std::move(v), "topk_mask", {a},

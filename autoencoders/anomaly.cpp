@@ -39,6 +39,7 @@ std::vector<double> squared_error_per_row(const ad::Tensor& data, const ad::Tens
 
 double auroc(const std::vector<double>& positives, const std::vector<double>& negatives) {
   auto pooled = pool("auroc", positives, negatives);
+  // BEGIN EXERCISE auroc
   std::sort(pooled.begin(), pooled.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   double rank_sum = 0;  // of the positives
   for (std::size_t i = 0; i < pooled.size();) {
@@ -51,6 +52,7 @@ double auroc(const std::vector<double>& positives, const std::vector<double>& ne
   }
   const double np = static_cast<double>(positives.size()), nn = static_cast<double>(negatives.size());
   return (rank_sum - np * (np + 1) / 2) / (np * nn);
+  // END EXERCISE auroc
 }
 
 Roc roc_curve(const std::vector<double>& positives, const std::vector<double>& negatives) {

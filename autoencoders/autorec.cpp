@@ -30,8 +30,10 @@ ad::TensorT<T> masked_squared_error(const ad::TensorT<T>& prediction, const ad::
   if (prediction.shape() != target.shape() || mask.shape() != target.shape())
     throw ad::Error("masked_squared_error: prediction " + ad::shape_str(prediction.shape()) + ", target " +
                     ad::shape_str(target.shape()) + " and mask " + ad::shape_str(mask.shape()) + " differ");
+  // BEGIN EXERCISE autorec_loss
   const ad::TensorT<T> error = ad::masked_mul(ad::sub(target, prediction), mask);  // (r − h) ⊙ m
   return ad::mul(ad::sum(ad::square(error)), T(1) / static_cast<T>(target.size(0)));
+  // END EXERCISE autorec_loss
 }
 
 template <class T>
@@ -55,11 +57,13 @@ Tensor AutoRec::decode(const Tensor& h) { return activate((*decoder)(h), options
 Loss AutoRec::loss(const Tensor& r) { return loss(r, r, observed(r)); }
 
 Loss AutoRec::loss(const Tensor& input, const Tensor& target, const Tensor& mask) {
+  // BEGIN EXERCISE autorec_loss
   Loss l;
   l.add("reconstruction", masked_squared_error(reconstruct(input), target, mask));  // Σ_i ‖(r_i − h(r_i)) ⊙ m_i‖² / N
   const Tensor l2 = ad::add(ad::sum(ad::square(decoder->weight)), ad::sum(ad::square(encoder->weight)));
   l.add("l2", l2, options_.lambda() / 2);  // + (λ/2)(‖W‖² + ‖V‖²)
   return l;
+  // END EXERCISE autorec_loss
 }
 
 std::string AutoRec::describe() const {

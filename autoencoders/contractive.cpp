@@ -12,11 +12,13 @@ JacobianMode parse_jacobian_mode(const std::string& name) {
 template <class T>
 ad::TensorT<T> contractive_penalty_closed_form(const ad::TensorT<T>& x, const ad::TensorT<T>& weight,
                                                const ad::TensorT<T>& bias) {
+  // BEGIN EXERCISE contractive
   // ∂h_i/∂x_j = h_i(1 − h_i) W_ij, so ‖J‖²_F = Σ_i (h_i(1 − h_i))² Σ_j W_ij²
   const ad::TensorT<T> h = ad::sigmoid(ad::add(ad::matmul(x, weight, false, true), bias));  // [N, M]
   const ad::TensorT<T> slope_sq = ad::square(ad::mul(h, ad::rsub(T(1), h)));                // (h(1−h))²
   const ad::TensorT<T> row_norms = ad::sum(ad::square(weight), {1});                         // Σ_j W_ij², [M]
   return ad::mul(ad::sum(ad::mul(slope_sq, row_norms)), T(1) / static_cast<T>(x.size(0)));
+  // END EXERCISE contractive
 }
 
 template <class T>

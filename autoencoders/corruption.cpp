@@ -17,12 +17,16 @@ ad::Tensor corrupt(const ad::Tensor& x, Corruption kind, double level, ad::Gener
       for (std::size_t i = 0; i < n; ++i) v[i] = std::clamp(v[i] + static_cast<float>(level * gen.normal()), 0.0f, 1.0f);
       break;
     case Corruption::Masking:
+      // BEGIN EXERCISE corruption
       for (std::size_t i = 0; i < n; ++i)
         if (gen.uniform() < level) v[i] = 0.0f;
+      // END EXERCISE corruption
       break;
     case Corruption::SaltAndPepper:
+      // BEGIN EXERCISE corruption
       for (std::size_t i = 0; i < n; ++i)
         if (gen.uniform() < level) v[i] = gen.uniform() < 0.5 ? 0.0f : 1.0f;
+      // END EXERCISE corruption
       break;
   }
   return out;

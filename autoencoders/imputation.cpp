@@ -123,6 +123,7 @@ PcaImputation impute_pca(const Tensor& x, const Tensor& mask, const PCA& pca, co
   const float* observed = mask.data();
   const std::size_t size = x.numel();
   while (out.iterations < options.max_iterations()) {
+    // BEGIN EXERCISE pca_imputation_step
     const Tensor projection = pca.inverse_transform(ad::mul(pca.transform(out.filled, k), shrink));  // μ + (x − μ)VᵀSV
     const float* projected = projection.data();
     double change = 0;
@@ -132,6 +133,7 @@ PcaImputation impute_pca(const Tensor& x, const Tensor& mask, const PCA& pca, co
       filled[i] += step;
     }
     out.last_change = std::sqrt(change / hidden);
+    // END EXERCISE pca_imputation_step
     ++out.iterations;
     if (out.last_change < options.tolerance()) break;
   }

@@ -18,8 +18,10 @@ KSparseAutoencoder::KSparseAutoencoder(KSparseOptions options, ad::Generator& ge
 }
 
 std::size_t KSparseAutoencoder::active_units() const {
+  // BEGIN EXERCISE k_sparse
   if (is_training()) return k_;
   return std::min<std::size_t>(options_.hidden(), static_cast<std::size_t>(std::lround(options_.alpha() * static_cast<double>(options_.k()))));
+  // END EXERCISE k_sparse
 }
 
 void KSparseAutoencoder::set_epoch(std::size_t epoch) {

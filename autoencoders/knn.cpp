@@ -94,6 +94,36 @@ std::vector<std::vector<std::size_t>> nearest_neighbours(const ad::Tensor& datab
   return EncodingsTable(database).nearest(queries, k);
 }
 
+std::vector<double> precision_at_k(const std::vector<std::vector<std::size_t>>& neighbours,
+                                   const std::vector<std::size_t>& database_labels,
+                                   const std::vector<std::size_t>& query_labels, std::size_t k_max) {
+  if (neighbours.empty() || neighbours.size() != query_labels.size())
+    throw ad::Error("precision_at_k: " + std::to_string(neighbours.size()) + " neighbour lists for " +
+                    std::to_string(query_labels.size()) + " query labels");
+  for (const auto& row : neighbours) {
+    if (row.size() < k_max)
+      throw ad::Error("precision_at_k: a query has " + std::to_string(row.size()) + " neighbours, k_max is " +
+                      std::to_string(k_max));
+    for (std::size_t i = 0; i < k_max; ++i)
+      if (row[i] >= database_labels.size())
+        throw ad::Error("precision_at_k: neighbour row " + std::to_string(row[i]) + " has no label (" +
+                        std::to_string(database_labels.size()) + " database labels)");
+  }
+  std::vector<double> precision;
+  // BEGIN EXERCISE precision_at_k
+  std::vector<double> sum(k_max, 0.0);
+  for (std::size_t q = 0; q < neighbours.size(); ++q) {
+    std::size_t same = 0;  // neighbours with the query's label among the first k
+    for (std::size_t k = 0; k < k_max; ++k) {
+      same += database_labels[neighbours[q][k]] == query_labels[q];
+      sum[k] += static_cast<double>(same) / static_cast<double>(k + 1);
+    }
+  }
+  for (double s : sum) precision.push_back(s / static_cast<double>(neighbours.size()));
+  // END EXERCISE precision_at_k
+  return precision;
+}
+
 double knn_accuracy(const ad::Tensor& train_codes, const std::vector<std::size_t>& train_labels, const ad::Tensor& test_codes,
                     const std::vector<std::size_t>& test_labels, std::size_t k) {
   if (train_labels.size() != train_codes.size(0) || test_labels.size() != test_codes.size(0))

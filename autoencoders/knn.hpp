@@ -31,6 +31,13 @@ class EncodingsTable {
 std::vector<std::vector<std::size_t>> nearest_neighbours(const ad::Tensor& database, const ad::Tensor& queries,
                                                          std::size_t k);
 
+// precision@k = (1/|Q|) Σ_q |{ the first k retrieved rows with the label of q }| / k, for k = 1 … k_max: how the
+// image search scores its answers (labels only score, never train). neighbours[q] lists query q's retrieved
+// database rows, nearest first (at least k_max of them).
+std::vector<double> precision_at_k(const std::vector<std::vector<std::size_t>>& neighbours,
+                                   const std::vector<std::size_t>& database_labels,
+                                   const std::vector<std::size_t>& query_labels, std::size_t k_max);
+
 // The fraction of test rows whose label is the majority among their k nearest training rows (a tie goes to the
 // label of the nearest of the tied labels).
 double knn_accuracy(const ad::Tensor& train_codes, const std::vector<std::size_t>& train_labels, const ad::Tensor& test_codes,

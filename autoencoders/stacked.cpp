@@ -44,6 +44,7 @@ Loss StackedAutoencoder::loss(const Tensor& x) {
 
 Loss StackedAutoencoder::layer_loss(std::size_t i, const Tensor& x) {
   if (i >= depth()) throw ad::Error("StackedAutoencoder: no layer " + std::to_string(i));
+  // BEGIN EXERCISE greedy_step
   Tensor below;
   {
     ad::NoGradGuard frozen;  // "salida de un AE = entrada del siguiente": the lower layers only feed this one
@@ -54,6 +55,7 @@ Loss StackedAutoencoder::layer_loss(std::size_t i, const Tensor& x) {
   Loss l;
   l.add("reconstruction", nn::mse_loss(apply_decoder(i, apply_encoder(i, input)), below));
   return l;
+  // END EXERCISE greedy_step
 }
 
 nn::Named<float> StackedAutoencoder::layer_parameters(std::size_t i) const {
@@ -65,9 +67,11 @@ nn::Named<float> StackedAutoencoder::layer_parameters(std::size_t i) const {
 
 std::vector<EpochStats> StackedAutoencoder::pretrain_layer(std::size_t i, nn::DataLoader& loader, const PhaseOptions& phase) {
   if (i >= depth()) throw ad::Error("StackedAutoencoder: no layer " + std::to_string(i));
+  // BEGIN EXERCISE greedy_step
   nn::Adam adam(layer_parameters(i), phase.lr());
   return fit(*this, loader, adam, phase.epochs(), [this, i](const nn::Batch& b) { return layer_loss(i, b.x); },
              phase.callbacks());
+  // END EXERCISE greedy_step
 }
 
 std::vector<std::vector<EpochStats>> StackedAutoencoder::pretrain(nn::DataLoader& loader, const PhaseOptions& phase) {

@@ -46,7 +46,9 @@ Tensor VariationalAutoencoder::reparameterize(const Posterior& q) {
 Tensor VariationalAutoencoder::reparameterize(const Posterior& q, const Tensor& eps) {
   if (eps.shape() != q.mu.shape())
     throw ad::Error("VariationalAutoencoder: noise " + ad::shape_str(eps.shape()) + " should be " + ad::shape_str(q.mu.shape()));
+  // BEGIN EXERCISE vae_reparam_kl
   return ad::add(q.mu, ad::mul(ad::exp(ad::mul(q.logvar, 0.5f)), eps));  // μ + σ ⊙ ε
+  // END EXERCISE vae_reparam_kl
 }
 
 Tensor VariationalAutoencoder::encode(const Tensor& x) { return posterior(x).mu; }

@@ -63,15 +63,7 @@ Retrieval retrieve(const std::string& space, const Tensor& database, const Tenso
   }
   r.ms_per_query = median(wall_ms);
   r.cpu_ms_per_query = median(cpu_ms);
-  std::vector<double> sum(kMaxK, 0.0);
-  for (std::size_t q = 0; q < r.neighbours.size(); ++q) {
-    std::size_t same = 0;  // neighbours with the query's label among the first k
-    for (std::size_t k = 0; k < kMaxK; ++k) {
-      same += database_labels[r.neighbours[q][k]] == query_labels[q];
-      sum[k] += static_cast<double>(same) / static_cast<double>(k + 1);
-    }
-  }
-  for (double s : sum) r.precision.push_back(s / static_cast<double>(r.neighbours.size()));
+  r.precision = ae::precision_at_k(r.neighbours, database_labels, query_labels, kMaxK);
   return r;
 }
 

@@ -18,8 +18,10 @@ void same_shape(const char* op, const TensorT<T>& a, const TensorT<T>& b) {
 template <class T>
 TensorT<T> mse_loss(const TensorT<T>& prediction, const TensorT<T>& target, Reduction r) {
   same_shape("mse_loss", prediction, target);
+  // BEGIN EXERCISE mse_loss
   const TensorT<T> total = ad::sum_squared_error(prediction, target);
   return r == Reduction::Mean ? ad::mul(total, T(1) / static_cast<T>(prediction.numel())) : total;
+  // END EXERCISE mse_loss
 }
 
 // −[x log p + (1 − x) log(1 − p)], each log clamped at −100 as PyTorch does: one fused op
@@ -61,11 +63,13 @@ TensorT<T> cross_entropy_loss(const TensorT<T>& logits, const std::vector<std::s
 template <class T>
 TensorT<T> kl_normal(const TensorT<T>& mu, const TensorT<T>& logvar, Reduction r) {
   same_shape("kl_normal", mu, logvar);
+  // BEGIN EXERCISE vae_reparam_kl
   // −½ Σ (1 + log σ² − μ² − σ²)
   const TensorT<T> terms = ad::sub(ad::sub(ad::add(logvar, T(1)), ad::square(mu)), ad::exp(logvar));
   TensorT<T> total = ad::mul(ad::sum(terms), T(-0.5));
   if (r == Reduction::Mean) total = ad::mul(total, T(1) / static_cast<T>(mu.size(0)));
   return total;
+  // END EXERCISE vae_reparam_kl
 }
 
 template <class T>
@@ -77,6 +81,7 @@ TensorT<T> kl_sparsity(const TensorT<T>& hidden, double rho_d) {
     os << "kl_sparsity: target activation rho=" << rho_d << " must lie strictly between 0 and 1";
     throw ad::Error(os.str());
   }
+  // BEGIN EXERCISE sparse_kl
   const T rho = static_cast<T>(rho_d);
   const T eps = std::is_same_v<T, float> ? T(1e-6) : T(1e-12);
   const TensorT<T> rho_hat = ad::clamp(ad::mean(hidden, {0}), eps, T(1) - eps);  // ρ̂_j
@@ -84,6 +89,7 @@ TensorT<T> kl_sparsity(const TensorT<T>& hidden, double rho_d) {
   const TensorT<T> kl = ad::add(ad::mul(ad::neg(ad::log(rho_hat)), rho), ad::mul(ad::neg(ad::log(ad::rsub(T(1), rho_hat))), T(1) - rho));
   const T constant = rho * std::log(rho) + (T(1) - rho) * std::log(T(1) - rho);
   return ad::add(ad::sum(kl), constant * static_cast<T>(hidden.size(1)));
+  // END EXERCISE sparse_kl
 }
 
 template <class T>

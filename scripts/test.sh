@@ -19,6 +19,7 @@ if ! cmake --build build-check -j "$jobs" >build-check/build.log 2>&1; then
   echo "test: the sanitized build failed (full log: build-check/build.log)" >&2
   exit 1
 fi
-# coursework_example installs and links without the sanitizer runtime; parity_torch_load is Python: both ran above
+# Ran above, and need no second run here: coursework_example (installs and links without the sanitizer runtime),
+# parity_torch_load (Python), coursework_kit (builds its own copy), the course page's JavaScript and browser checks.
 AE_SANITIZED_SUITE=1 ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-check --output-on-failure -j "$jobs" -E "coursework_example|parity_torch_load" "$@"
+  ctest --test-dir build-check --output-on-failure -j "$jobs" -E "coursework_example|parity_torch_load|coursework_kit|web_models_node|web_browser_check" "$@"

@@ -814,6 +814,20 @@ BOOST_AUTO_TEST_CASE(auroc_is_mann_whitney_with_ties_and_the_area_under_the_roc_
 
 // The encodings table's search (tiles of 4,096 rows, blocks of 128 queries, a heap per query) against the readable
 // formula: every distance in double, sorted, across tile and block boundaries; equal rows come lowest index first.
+// precision@k by hand: query 0 (label 7) retrieves rows labelled 7, 3, 7, 7; query 1 (label 3) rows 3, 3, 7, 3.
+//   k = 1: (1 + 1)/2;  k = 2: (1/2 + 2/2)/2;  k = 3: (2/3 + 2/3)/2;  k = 4: (3/4 + 3/4)/2
+BOOST_AUTO_TEST_CASE(precision_at_k_by_hand) {
+  const std::vector<std::size_t> db_labels = {7, 3, 7, 7, 3, 3, 7, 3};
+  const std::vector<std::vector<std::size_t>> neighbours = {{0, 1, 2, 3}, {4, 5, 6, 7}};
+  const std::vector<double> p = ae::precision_at_k(neighbours, db_labels, {7, 3}, 4);
+  const std::vector<double> want = {1.0, 0.75, 2.0 / 3, 0.75};
+  BOOST_TEST(p.size() == 4u);
+  for (std::size_t k = 0; k < want.size() && k < p.size(); ++k) BOOST_TEST(std::abs(p[k] - want[k]) < 1e-12);
+  CHECK_THROWS_WITH(ae::precision_at_k(neighbours, db_labels, {7}, 4), "precision_at_k", "2 neighbour lists", "1 query");
+  CHECK_THROWS_WITH(ae::precision_at_k(neighbours, db_labels, {7, 3}, 5), "precision_at_k", "4 neighbours", "k_max is 5");
+  CHECK_THROWS_WITH(ae::precision_at_k({{0, 9}}, db_labels, {7}, 2), "precision_at_k", "row 9 has no label");
+}
+
 BOOST_AUTO_TEST_CASE(encodings_table_search_matches_a_full_sort_of_the_distances) {
   ad::Generator gen(12);
   const std::size_t n = 9000, d = 20, queries = 300, k = 10;
