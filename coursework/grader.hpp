@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "autodiff/gradcheck.hpp"
+#include "autodiff/ops.hpp"
 
 namespace grader {
 
@@ -110,6 +111,13 @@ class Grader {
   std::string exercise_;
   int total_ = 0, earned_ = 0;
 };
+
+// count values uniform in [lo, hi) from gen: inputs for the graders' checks.
+inline std::vector<double> uniform(std::size_t count, ad::Generator& gen, double lo, double hi) {
+  std::vector<double> v(count);
+  for (double& e : v) e = lo + (hi - lo) * gen.uniform();
+  return v;
+}
 
 // A lesson's quick run with the student's library, for milestones: runs
 // $AE_LESSONS_DIR/lesson<id> --quick --threads 1 --out <a temporary folder> [extra flags], then reads the numbers

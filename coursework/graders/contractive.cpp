@@ -26,12 +26,6 @@ double loops(const std::vector<double>& x, const std::vector<double>& w, const s
   return total / static_cast<double>(n);
 }
 
-std::vector<double> uniform(std::size_t count, ad::Generator& gen, double lo, double hi) {
-  std::vector<double> v(count);
-  for (double& e : v) e = lo + (hi - lo) * gen.uniform();
-  return v;
-}
-
 }  // namespace
 
 int main() {
@@ -52,7 +46,7 @@ int main() {
   g.check("matches the sum written with loops on a random batch (float64)", 2, [](grader::Check& c) {
     ad::Generator gen(11);
     const std::size_t n = 5, d = 7, m = 4;
-    const auto xv = uniform(n * d, gen, 0, 1), wv = uniform(m * d, gen, -1, 1), bv = uniform(m, gen, -0.5, 0.5);
+    const auto xv = grader::uniform(n * d, gen, 0, 1), wv = grader::uniform(m * d, gen, -1, 1), bv = grader::uniform(m, gen, -0.5, 0.5);
     const double got = ae::contractive_penalty_closed_form(ad::Tensor64::from_vector(xv, {n, d}), ad::Tensor64::from_vector(wv, {m, d}),
                                                            ad::Tensor64::from_vector(bv, {m}))
                            .item();
@@ -62,9 +56,9 @@ int main() {
   g.check("equals the exact squared Frobenius norm of the encoder's Jacobian (double backward)", 2, [](grader::Check& c) {
     ad::Generator gen(12);
     const std::size_t n = 3, d = 6, m = 5;
-    const auto x = ad::Tensor64::from_vector(uniform(n * d, gen, 0, 1), {n, d});
-    const auto w = ad::Tensor64::from_vector(uniform(m * d, gen, -1.5, 1.5), {m, d});
-    const auto b = ad::Tensor64::from_vector(uniform(m, gen, -0.5, 0.5), {m});
+    const auto x = ad::Tensor64::from_vector(grader::uniform(n * d, gen, 0, 1), {n, d});
+    const auto w = ad::Tensor64::from_vector(grader::uniform(m * d, gen, -1.5, 1.5), {m, d});
+    const auto b = ad::Tensor64::from_vector(grader::uniform(m, gen, -0.5, 0.5), {m});
     const auto encoder = [&](const ad::Tensor64& in) { return ad::sigmoid(ad::add(ad::matmul(in, w, false, true), b)); };
     const double exact = ae::jacobian_penalty<double>(encoder, x, ae::JacobianMode::Exact).item();
     c.near(ae::contractive_penalty_closed_form(x, w, b).item(), exact, 1e-10, "closed form against (1/N) sum ||J_f(x_n)||_F^2");
@@ -72,9 +66,9 @@ int main() {
 
   g.check("its gradient in x, W and b against central differences (float64)", 2, [](grader::Check& c) {
     ad::Generator gen(13);
-    const auto x = ad::Tensor64::from_vector(uniform(4 * 5, gen, 0, 1), {4, 5});
-    const auto w = ad::Tensor64::from_vector(uniform(3 * 5, gen, -1, 1), {3, 5});
-    const auto b = ad::Tensor64::from_vector(uniform(3, gen, -0.5, 0.5), {3});
+    const auto x = ad::Tensor64::from_vector(grader::uniform(4 * 5, gen, 0, 1), {4, 5});
+    const auto w = ad::Tensor64::from_vector(grader::uniform(3 * 5, gen, -1, 1), {3, 5});
+    const auto b = ad::Tensor64::from_vector(grader::uniform(3, gen, -0.5, 0.5), {3});
     c.gradcheck([](const std::vector<ad::Tensor64>& in) { return ae::contractive_penalty_closed_form(in[0], in[1], in[2]); },
                 {x, w, b}, "d penalty / d(x, W, b)");
   });

@@ -18,12 +18,6 @@ ae::VariationalAutoencoder small_vae(ad::Generator& gen) {
   return ae::VariationalAutoencoder(ae::VAEOptions().input(4).hidden({3}).latent(3), gen);
 }
 
-std::vector<double> uniform(std::size_t count, ad::Generator& gen, double lo, double hi) {
-  std::vector<double> v(count);
-  for (double& e : v) e = lo + (hi - lo) * gen.uniform();
-  return v;
-}
-
 }  // namespace
 
 int main() {
@@ -76,8 +70,8 @@ int main() {
            "KL(N(0, I) || N(0, I))", 1e-15);
     ad::Generator gen(3);
     for (int t = 0; t < 5; ++t) {
-      const Tensor64 mu = Tensor64::from_vector(uniform(6, gen, -2, 2), {2, 3});
-      const Tensor64 logvar = Tensor64::from_vector(uniform(6, gen, -3, 3), {2, 3});
+      const Tensor64 mu = Tensor64::from_vector(grader::uniform(6, gen, -2, 2), {2, 3});
+      const Tensor64 logvar = Tensor64::from_vector(grader::uniform(6, gen, -3, 3), {2, 3});
       const double kl = nn::kl_normal(mu, logvar, nn::Reduction::Sum).item();
       c.expect(kl > 0, "KL of a random Gaussian to N(0, I) is " + grader::Check::str(kl) + ", should be positive");
     }
@@ -85,8 +79,8 @@ int main() {
 
   g.check("KL's gradient in mu and logvar against central differences (float64)", 1, [](grader::Check& c) {
     ad::Generator gen(4);
-    const Tensor64 mu = Tensor64::from_vector(uniform(8, gen, -2, 2), {2, 4});
-    const Tensor64 logvar = Tensor64::from_vector(uniform(8, gen, -2, 2), {2, 4});
+    const Tensor64 mu = Tensor64::from_vector(grader::uniform(8, gen, -2, 2), {2, 4});
+    const Tensor64 logvar = Tensor64::from_vector(grader::uniform(8, gen, -2, 2), {2, 4});
     c.gradcheck([](const std::vector<Tensor64>& in) { return nn::kl_normal(in[0], in[1], nn::Reduction::Sum); }, {mu, logvar},
                 "d KL / d(mu, logvar), Sum");
     c.gradcheck([](const std::vector<Tensor64>& in) { return nn::kl_normal(in[0], in[1], nn::Reduction::Mean); }, {mu, logvar},
