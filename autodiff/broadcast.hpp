@@ -136,7 +136,9 @@ xt::xarray<T> broadcast_copy(const TensorT<T>& a, const Shape& shape) {
 }
 
 // Sums the row-major array `pa` of shape `from` down to `to`, which broadcasts to `from` (the adjoint of
-// broadcast_copy).
+// broadcast_copy). Split over the threads along the outermost axis the result keeps (the channels of a
+// convolution's bias gradient, [N,C,H,W] → [1,C,1,1]): each output element is still summed by one thread in the
+// same order, so the bits do not depend on the thread count.
 template <class T>
 xt::xarray<T> reduce_to(const T* pa, const Shape& from, const Shape& to) {
   xt::xarray<T> out = xt::zeros<T>(to);
@@ -144,23 +146,31 @@ xt::xarray<T> reduce_to(const T* pa, const Shape& from, const Shape& to) {
   std::array<std::vector<std::ptrdiff_t>, 2> st{broadcast_strides(from, from), broadcast_strides(to, from)};
   collapse(o, st);
   T* po = out.data();
-  for_each_run<2>(o, st, [&](const std::array<std::ptrdiff_t, 2>& off, const std::array<std::ptrdiff_t, 2>& in, std::size_t n) {
-    const T* x = pa + off[0];
-    T* z = po + off[1];
-    if (in[1] == 0) {  // the run collapses into one output element: four partial sums in double
-      double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-      std::size_t i = 0;
-      for (; i + 4 <= n; i += 4) {
-        p0 += static_cast<double>(x[i]);
-        p1 += static_cast<double>(x[i + 1]);
-        p2 += static_cast<double>(x[i + 2]);
-        p3 += static_cast<double>(x[i + 3]);
+  std::size_t axis = 0;  // the outermost axis along which the output varies
+  while (axis + 1 < o.size() && st[1][axis] == 0) ++axis;
+  const bool split = st[1][axis] != 0 && o[axis] >= 2 && shape_numel(from) >= (1u << 15);
+  parallel_for(split ? o[axis] : 1, 1, [&](std::size_t i0, std::size_t i1) {
+    Shape part = o;
+    if (split) part[axis] = i1 - i0;
+    const std::ptrdiff_t first = split ? static_cast<std::ptrdiff_t>(i0) : 0;
+    for_each_run<2>(part, st, [&](const std::array<std::ptrdiff_t, 2>& off, const std::array<std::ptrdiff_t, 2>& in, std::size_t n) {
+      const T* x = pa + off[0] + first * st[0][axis];
+      T* z = po + off[1] + first * st[1][axis];
+      if (in[1] == 0) {  // the run collapses into one output element: four partial sums in double
+        double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+        std::size_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+          p0 += static_cast<double>(x[i]);
+          p1 += static_cast<double>(x[i + 1]);
+          p2 += static_cast<double>(x[i + 2]);
+          p3 += static_cast<double>(x[i + 3]);
+        }
+        for (; i < n; ++i) p0 += static_cast<double>(x[i]);
+        *z += static_cast<T>((p0 + p1) + (p2 + p3));
+      } else {
+        for (std::size_t i = 0; i < n; ++i) z[i] += x[i];
       }
-      for (; i < n; ++i) p0 += static_cast<double>(x[i]);
-      *z += static_cast<T>((p0 + p1) + (p2 + p3));
-    } else {
-      for (std::size_t i = 0; i < n; ++i) z[i] += x[i];
-    }
+    });
   });
   return out;
 }

@@ -2,6 +2,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "autodiff/blas.hpp"
 #include "autodiff/internal.hpp"
@@ -30,16 +31,19 @@ void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double 
 }  // namespace
 
 // Split over the library's threads by rows of C (rows of op(A)) when it has 64 or more, else by its columns
-// (columns of op(B)); why rows first: docs/PERFORMANCE.md, "Threads". Every element of C is still one
-// single-threaded dot product over k, though not always rounded the same: OpenBLAS computes the rows and columns
-// of a block that do not fill a micro-tile with an edge kernel whose multiply-adds run in another order, so a
-// row's last bit can depend on where the split puts it (differences of ~1e-7 relative between thread counts;
-// one thread count always gives the same bits). Small products are not split. With row_init (n values), each thread first
-// fills its block of C's rows with it (the linear layer's bias) and accumulates onto it.
+// (columns of op(B)) when it has 256 or more, else, for a small C with a long sum (a convolution's weight
+// gradient: [out, in·k·k] summed over every position of the batch), by the sum itself: each thread sums its share
+// of k into its own copy of C and the copies are added in thread order. Why rows first: docs/PERFORMANCE.md,
+// "Threads". Every element of C is still single-threaded dot products in a fixed order, though not always rounded
+// the same across thread counts: OpenBLAS computes the rows and columns of a block that do not fill a micro-tile
+// with an edge kernel whose multiply-adds run in another order, so a row's last bit can depend on where the split
+// puts it, and a split sum adds its parts in another order (differences of ~1e-7 relative between thread counts;
+// one thread count always gives the same bits). Small products are not split. With row_init (n values), C
+// starts as that row repeated (the linear layer's bias) and the product is accumulated onto it.
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row_init) {
-  constexpr std::size_t kMinWork = 1 << 18, kAlign = 16;
+  constexpr std::size_t kMinWork = 1 << 18, kRowAlign = 8, kColAlign = 16, kMinSplitK = 2048;
   auto block = [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
     if (row_init)
       for (std::size_t r = r0; r < r1; ++r) std::copy(row_init + c0, row_init + c1, c + r * ldc + c0);
@@ -52,9 +56,30 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
     call(ta, tb, r1 - r0, c1 - c0, k, alpha, ta ? a + r0 : a + r0 * lda, lda, tb ? b + c0 * ldb : b + c0, ldb,
          row_init ? T(1) : beta, c + r0 * ldc + c0, ldc);
   };
-  if (m * n * k < kMinWork) return block(0, m, 0, n);
-  if (m >= 4 * kAlign) parallel_for(m, kAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kAlign);
-  else parallel_for(n, kAlign, [&](std::size_t c0, std::size_t c1) { block(0, m, c0, c1); }, kAlign);
+  const std::size_t threads = static_cast<std::size_t>(num_threads());
+  if (m * n * k < kMinWork || threads == 1) return block(0, m, 0, n);
+  if (m >= 8 * kRowAlign) return parallel_for(m, kRowAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kRowAlign);
+  if (n >= 16 * kColAlign || k < 2 * kMinSplitK)
+    return parallel_for(n, kColAlign, [&](std::size_t c0, std::size_t c1) { block(0, m, c0, c1); }, kColAlign);
+  // split the sum: part p covers k in [p·step, (p+1)·step)
+  const std::size_t parts = std::min(threads, k / kMinSplitK);
+  const std::size_t step = ((k + parts - 1) / parts + kColAlign - 1) / kColAlign * kColAlign;
+  std::vector<T> partial(parts * m * n);
+  parallel_for(parts, 1, [&](std::size_t p0, std::size_t p1) {
+    for (std::size_t p = p0; p < p1; ++p) {
+      const std::size_t k0 = p * step, k1 = std::min(k, k0 + step);
+      if (k0 < k1)
+        call(ta, tb, m, n, k1 - k0, alpha, ta ? a + k0 * lda : a + k0, lda, tb ? b + k0 : b + k0 * ldb, ldb, T(0),
+             partial.data() + p * m * n, n);
+    }
+  });
+  for (std::size_t r = 0; r < m; ++r)
+    for (std::size_t j = 0; j < n; ++j) {
+      T sum = partial[r * n + j];
+      for (std::size_t p = 1; p < parts; ++p) sum += partial[(p * m + r) * n + j];
+      T& out = c[r * ldc + j];
+      out = (row_init ? row_init[j] : beta == T(0) ? T(0) : beta * out) + sum;
+    }
 }
 template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
                           const float*, std::size_t, float, float*, std::size_t, const float*);

@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # Runs each training benchmark and the PyTorch reference (../shared/reference/torch_reference.py, Debian's
 # python3-torch) one after the other in the same environment, and prints both times per epoch and their ratio.
-#   bash bench/compare.sh [--epochs N] [--threads N] [--torch-threads N]
+#   bash bench/compare.sh [--epochs N] [--threads N] [--torch-threads N] [--repeats R]
 # Each runs at its fastest setting here by default: ours with 2 threads (the library's own pool, OpenBLAS
 # single-threaded inside), PyTorch with 1 (on this 2-core machine PyTorch 1.13 is 2.5x slower with 2 threads).
 # Compare only numbers from one run: OPENBLAS_CORETYPE (if set) changes which BLAS kernels run for both.
+# --repeats R runs ours and PyTorch alternately R times per model and reports the medians, and the range of the
+# R pairwise ratios: on a shared machine one pair's ratio moves by ±0.05 as the load beside it changes.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 epochs=5
 threads=2
 torch_threads=1
+repeats=1
 while (($#)); do
   case "$1" in
     --epochs) epochs=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --torch-threads) torch_threads=$2; shift 2 ;;
-    *) echo "compare.sh: unknown flag '$1'; usage: bash bench/compare.sh [--epochs N] [--threads N] [--torch-threads N]" >&2; exit 2 ;;
+    --repeats) repeats=$2; shift 2 ;;
+    *) echo "compare.sh: unknown flag '$1'; usage: bash bench/compare.sh [--epochs N] [--threads N] [--torch-threads N] [--repeats R]" >&2; exit 2 ;;
   esac
 done
+[[ "$repeats" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --repeats needs a positive whole number, not '$repeats'" >&2; exit 2; }
 reference="$root/../shared/reference/torch_reference.py"
 [ -f "$reference" ] || { echo "compare.sh: missing $reference" >&2; exit 1; }
 
@@ -28,27 +33,39 @@ if ! /usr/bin/python3 -c "import torch, numpy" >/dev/null 2>&1; then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy >/dev/null
 fi
 
-echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; ours: $threads thread(s); PyTorch: $torch_threads thread(s); $epochs epochs, Fashion-MNIST (60,000 images)"
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; ours: $threads thread(s); PyTorch: $torch_threads thread(s); $epochs epochs, Fashion-MNIST (60,000 images); $repeats pair(s) per model; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 last_json() { grep '^{' | tail -n 1; }
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+# medians of ours and theirs, and the range of the pairwise ratios: "o t ratio lo hi"
+summary() { /usr/bin/python3 -c "
+import statistics as s, sys
+o = [float(v) for v in sys.argv[1].split()]; t = [float(v) for v in sys.argv[2].split()]
+r = [a / b for a, b in zip(o, t)]
+print('%.3f %.3f %.2f %.2f %.2f' % (s.median(o), s.median(t), s.median(o) / s.median(t), min(r), max(r)))" "$1" "$2"; }
 
 rows=()
 for spec in "mlp 32" "mlp 128" "mlp 512" "vae 128" "conv 128"; do
   set -- $spec
   model=$1 batch=$2
-  echo "== $model, batch $batch" >&2
-  ours=$(AE_NUM_THREADS=$threads \
-         "$root/build/bench/bench_$model" --batch "$batch" --epochs "$epochs" --threads "$threads" | last_json)
-  theirs=$(cd "$root" && OPENBLAS_NUM_THREADS=$torch_threads OMP_NUM_THREADS=$torch_threads \
-           /usr/bin/python3 "$reference" "$model" --batch "$batch" --epochs "$epochs" --threads "$torch_threads" \
-           --data fashion --mnist-dir "$root/data/mnist" | last_json)
-  o=$(field "$ours" sec_per_epoch)
-  t=$(field "$theirs" sec_per_epoch_median)
-  rss=$(field "$ours" peak_rss_mb)
-  rows+=("$(printf '%-6s %6s %12.3f %12.3f %8.2f %10.0f' "$model" "$batch" "$o" "$t" "$(/usr/bin/python3 -c "print($o / $t)")" "$rss")")
-  blas=$(field "$ours" blas)
+  os="" ts="" rss=0
+  for ((r = 1; r <= repeats; ++r)); do
+    echo "== $model, batch $batch ($r/$repeats)" >&2
+    ours=$(AE_NUM_THREADS=$threads \
+           "$root/build/bench/bench_$model" --batch "$batch" --epochs "$epochs" --threads "$threads" | last_json)
+    theirs=$(cd "$root" && OPENBLAS_NUM_THREADS=$torch_threads OMP_NUM_THREADS=$torch_threads \
+             /usr/bin/python3 "$reference" "$model" --batch "$batch" --epochs "$epochs" --threads "$torch_threads" \
+             --data fashion --mnist-dir "$root/data/mnist" | last_json)
+    os+=" $(field "$ours" sec_per_epoch)"
+    ts+=" $(field "$theirs" sec_per_epoch_median)"
+    rss=$(field "$ours" peak_rss_mb)
+    blas=$(field "$ours" blas)
+  done
+  read -r o t ratio lo hi <<<"$(summary "$os" "$ts")"
+  range=""; ((repeats > 1)) && range="$lo-$hi"
+  rows+=("$(printf '%-6s %6s %12s %12s %8s %12s %10.0f' "$model" "$batch" "$o" "$t" "$ratio" "$range" "$rss")")
 done
 echo
 echo "BLAS: $blas"
-printf '%-6s %6s %12s %12s %8s %10s\n' model batch "ours s/ep" "torch s/ep" ratio "our RSS MB"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-6s %6s %12s %12s %8s %12s %10s\n' model batch "ours s/ep" "torch s/ep" ratio "pair ratios" "our RSS MB"
 for r in "${rows[@]}"; do echo "$r"; done

@@ -106,11 +106,14 @@ BOOST_AUTO_TEST_CASE(nested_and_concurrent_calls_run_serially_and_correctly) {
 
 BOOST_AUTO_TEST_CASE(elementwise_kernels_are_bit_identical_whatever_the_thread_count) {
   const ad::Tensor a = random_float({96, 700}, 1), b = random_float({96, 700}, 2), bias = random_float({700}, 3);
+  const ad::Tensor maps = random_float({32, 16, 10, 10}, 4);  // sums to [1,C,1,1] are split by channels
   auto run = [&] {
     return std::vector<ad::Tensor>{ad::add(a, b), ad::mul(a, b), ad::mul(a, 0.5f), ad::sigmoid(a), ad::tanh(a),
                                    ad::relu(a), ad::leaky_relu(a, 0.2f), ad::softplus(a), ad::exp(a), ad::square(a),
                                    ad::relu_grad(b, a), ad::sigmoid_grad(b, ad::sigmoid(a)), ad::sum(a, {0}),
-                                   ad::broadcast_to(ad::Tensor::scalar(3.f), {96, 700}), ad::add(a, bias)};
+                                   ad::broadcast_to(ad::Tensor::scalar(3.f), {96, 700}), ad::add(a, bias),
+                                   ad::sum_to(maps, {1, 16, 1, 1}), ad::sum_to(maps, {16, 1, 1}), ad::sum_to(maps, {32, 1, 10, 10}),
+                                   ad::reshape(a, {700, 96})};
   };
   std::vector<ad::Tensor> one, two;
   {
@@ -161,13 +164,18 @@ BOOST_AUTO_TEST_CASE(convolution_and_batch_norm_split_by_samples_and_channels_ma
 }
 
 BOOST_AUTO_TEST_CASE(split_matrix_products_match_the_single_threaded_ones) {
-  // Large enough to be split (m·n·k ≥ 2^18), every transpose, by rows (m ≥ 64) and by columns (m < 64).
+  // Large enough to be split (m·n·k ≥ 2^18), every transpose: by rows (m ≥ 64), by columns (m < 64, n ≥ 256),
+  // and by the sum (m < 64, n < 256, k ≥ 4096: three parts of k = 7000 on three threads).
   const ad::Tensor x = random_float({128, 300}, 4), w = random_float({300, 200}, 5), wide = random_float({300, 520}, 6);
   const ad::Tensor few_rows = random_float({40, 300}, 7);
+  const ad::Tensor long_a = random_float({24, 7000}, 15), long_b = random_float({7000, 100}, 16);
+  const ad::Tensor long_at = random_float({7000, 24}, 17), long_bt = random_float({100, 7000}, 18);
   auto run = [&] {
     return std::vector<ad::Tensor>{ad::matmul(x, w), ad::matmul(x, wide), ad::matmul(x, x, false, true),
                                    ad::matmul(x, x, true, false), ad::matmul(w, x, true, true),
-                                   ad::matmul(few_rows, wide), ad::matmul(few_rows, x, false, true)};
+                                   ad::matmul(few_rows, wide), ad::matmul(few_rows, x, false, true),
+                                   ad::matmul(long_a, long_b), ad::matmul(long_at, long_b, true, false),
+                                   ad::matmul(long_a, long_bt, false, true), ad::matmul(long_at, long_bt, true, true)};
   };
   std::vector<ad::Tensor> one, three;
   {
@@ -186,6 +194,9 @@ BOOST_AUTO_TEST_CASE(linear_fills_its_bias_per_block_and_equals_matmul_plus_bias
   Threads t(2);
   const ad::Tensor x = random_float({128, 300}, 12), w = random_float({520, 300}, 13), b = random_float({520}, 14);
   BOOST_TEST(max_rel_diff(ad::add(ad::matmul(x, w, false, true), b), ad::linear(x, w, b)) < 1e-6f);
+  // a product split by its sum adds the bias once, after the parts
+  const ad::Tensor few = random_float({16, 7000}, 19), narrow = random_float({100, 7000}, 20), b100 = random_float({100}, 21);
+  BOOST_TEST(max_rel_diff(ad::add(ad::matmul(few, narrow, false, true), b100), ad::linear(few, narrow, b100)) < 1e-6f);
   // no input features: every row is the bias
   const ad::Tensor empty = ad::linear(ad::Tensor::zeros({3, 0}), ad::Tensor::zeros({520, 0}), b);
   BOOST_TEST(bit_identical(empty, ad::broadcast_to(b, {3, 520})));
