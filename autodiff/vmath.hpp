@@ -35,8 +35,10 @@ inline float exp(float x) {
   const std::uint32_t bits = static_cast<std::uint32_t>(n + 127) << 23;
   float two_n;
   std::memcpy(&two_n, &bits, sizeof two_n);
-  const float e = p * two_n;
-  return x > 88.7f ? HUGE_VALF : (x >= -87.3f ? e : (x < -87.3f ? 0.0f : x));
+  float e = p * two_n;
+  e = x >= -87.3f ? e : 0.0f;
+  e = x > 88.7f ? HUGE_VALF : e;
+  return x == x ? e : x;  // NaN stays NaN
 }
 
 // log x: x = m 2^e with m in [√½, √2), log m = (m−1) − (m−1)²/2 + (m−1)³ P(m−1).

@@ -36,12 +36,13 @@ fi
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; ours: $threads thread(s); PyTorch: $torch_threads thread(s); $epochs epochs, Fashion-MNIST (60,000 images); $repeats pair(s) per model; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 last_json() { grep '^{' | tail -n 1; }
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-# medians of ours and theirs, and the range of the pairwise ratios: "o t ratio lo hi"
+# medians of ours and theirs, their ratio, the range of the pairwise ratios, and the ratio of the best times:
+# "o t ratio lo hi best"
 summary() { /usr/bin/python3 -c "
 import statistics as s, sys
 o = [float(v) for v in sys.argv[1].split()]; t = [float(v) for v in sys.argv[2].split()]
 r = [a / b for a, b in zip(o, t)]
-print('%.3f %.3f %.2f %.2f %.2f' % (s.median(o), s.median(t), s.median(o) / s.median(t), min(r), max(r)))" "$1" "$2"; }
+print('%.3f %.3f %.2f %.2f %.2f %.2f' % (s.median(o), s.median(t), s.median(o) / s.median(t), min(r), max(r), min(o) / min(t)))" "$1" "$2"; }
 
 rows=()
 for spec in "mlp 32" "mlp 128" "mlp 512" "vae 128" "conv 128"; do
@@ -57,15 +58,24 @@ for spec in "mlp 32" "mlp 128" "mlp 512" "vae 128" "conv 128"; do
              --data fashion --mnist-dir "$root/data/mnist" | last_json)
     os+=" $(field "$ours" sec_per_epoch)"
     ts+=" $(field "$theirs" sec_per_epoch_median)"
+    echo "   ours $(field "$ours" sec_per_epoch) s/epoch, PyTorch $(field "$theirs" sec_per_epoch_median) s/epoch" >&2
     rss=$(field "$ours" peak_rss_mb)
     blas=$(field "$ours" blas)
   done
-  read -r o t ratio lo hi <<<"$(summary "$os" "$ts")"
-  range=""; ((repeats > 1)) && range="$lo-$hi"
-  rows+=("$(printf '%-6s %6s %12s %12s %8s %12s %10.0f' "$model" "$batch" "$o" "$t" "$ratio" "$range" "$rss")")
+  read -r o t ratio lo hi best <<<"$(summary "$os" "$ts")"
+  range="-"; ((repeats > 1)) && range="$lo-$hi"
+  # The MLP's GEMM-only bound (bench_autodiff: its 11 products per step as raw GEMM calls on our threads) over
+  # PyTorch's epoch: the ratio no implementation calling these BLAS kernels can go below.
+  floor="-"
+  if [ "$model" = mlp ]; then
+    gemm_ms=$(field "$("$root/build/bench/bench_autodiff" --mlp-batch "$batch" --threads "$threads" | last_json)" mlp_gemm_ms)
+    floor=$(/usr/bin/python3 -c "import math; print('%.2f' % ($gemm_ms / 1000 * math.ceil(60000 / $batch) / $t))")
+  fi
+  rows+=("$(printf '%-6s %6s %10s %11s %6s %11s %5s %6s %8.0f' "$model" "$batch" "$o" "$t" "$ratio" "$range" "$best" "$floor" "$rss")")
 done
 echo
 echo "BLAS: $blas"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s %6s %12s %12s %8s %12s %10s\n' model batch "ours s/ep" "torch s/ep" ratio "pair ratios" "our RSS MB"
+printf '%-6s %6s %10s %11s %6s %11s %5s %6s %8s\n' model batch "ours s/ep" "torch s/ep" ratio "pair ratios" best floor "RSS MB"
 for r in "${rows[@]}"; do echo "$r"; done
+echo "ratio: of the medians; pair ratios: their range over the pairs; best: of the fastest runs; floor: the MLP's GEMM-only bound / PyTorch"
