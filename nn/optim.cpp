@@ -1,6 +1,8 @@
 #include "nn/optim.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "autodiff/denormals.hpp"
 #include "autodiff/multiversion.hpp"
@@ -13,6 +15,10 @@ OptimizerT<T>::OptimizerT(Named<T> params, double lr) : params_(std::move(params
   if (!(lr >= 0.0)) throw ad::Error("optimizer: learning rate must be non-negative, got " + std::to_string(lr));
   for (auto& [name, p] : params_)
     if (!p.defined() || !p.requires_grad()) throw ad::Error("optimizer: parameter '" + name + "' does not require grad");
+  for (std::size_t i = 0; i < params_.size(); ++i)  // one tensor listed twice would be stepped twice
+    for (std::size_t j = 0; j < i; ++j)
+      if (params_[i].second.data() == params_[j].second.data() && params_[i].second.numel() > 0)
+        throw ad::Error("optimizer: parameter '" + params_[i].first + "' is the same tensor as '" + params_[j].first + "'");
 }
 
 template <class T>
@@ -39,6 +45,34 @@ void load_slots(const char* opt, const Named<T>& params, const Named<T>& state, 
     for (auto& [name, t] : state)
       if (name == pname + "." + slot) into.push_back(t.detach());
 }
+// Calls update(i, grad, begin, end) on ranges of the parameters that have a gradient, in one parallel pass over
+// all their elements laid end to end: the small tensors (biases) do not each run a pass of their own, alone on
+// one thread. Each parameter starts at a multiple of 16 in that line and the cuts fall on multiples of 16, so a
+// parameter is cut only where its vectorised update would also start a new block: the same bits whatever the
+// thread count.
+template <class T, class F>
+void for_each_parameter_range(const Named<T>& params, F update) {
+  struct Range {
+    std::size_t index, start, n;
+    TensorT<T> grad;
+  };
+  std::vector<Range> ranges;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    TensorT<T> g = params[i].second.grad();
+    if (!g.defined() || params[i].second.numel() == 0) continue;
+    total = (total + 15) / 16 * 16;
+    ranges.push_back({i, total, params[i].second.numel(), g});
+    total += params[i].second.numel();
+  }
+  ad::parallel_for(total, 1 << 14, [&](std::size_t b, std::size_t e) {
+    const ad::FlushDenormals ftz;  // optimizer state decays toward 0 where a gradient stays 0
+    auto r = std::upper_bound(ranges.begin(), ranges.end(), b, [](std::size_t x, const Range& q) { return x < q.start; }) - 1;
+    for (; r != ranges.end() && r->start < e; ++r)
+      if (b < r->start + r->n)  // (b may fall in the gap after a parameter)
+        update(r->index, r->grad.data(), std::max(b, r->start) - r->start, std::min(e, r->start + r->n) - r->start);
+  }, 16);
+}
 }  // namespace
 
 template <class T>
@@ -50,21 +84,15 @@ SGDT<T>::SGDT(Named<T> params, double lr, double momentum, double weight_decay)
 template <class T>
 void SGDT<T>::step() {
   const T lr = static_cast<T>(this->lr_), mu = static_cast<T>(momentum_), wd = static_cast<T>(weight_decay_);
-  for (std::size_t i = 0; i < this->params_.size(); ++i) {
-    TensorT<T>& p = this->params_[i].second;
-    const TensorT<T> g = p.grad();
-    if (!g.defined()) continue;
-    T* __restrict w = p.data();
+  for_each_parameter_range(this->params_, [&](std::size_t i, const T* __restrict d, std::size_t b, std::size_t e) {
+    T* __restrict w = this->params_[i].second.data();
     T* __restrict v = velocity_[i].data();
-    const T* __restrict d = g.data();
-    const std::size_t n = p.numel();
-    const ad::FlushDenormals ftz;  // the velocity decays toward 0 where a gradient stays 0
-    for (std::size_t j = 0; j < n; ++j) {
+    for (std::size_t j = b; j < e; ++j) {
       const T dj = d[j] + wd * w[j];
       v[j] = mu * v[j] + dj;
       w[j] -= lr * v[j];
     }
-  }
+  });
 }
 
 template <class T>
@@ -114,20 +142,10 @@ void AdamT<T>::step() {
   const double c1 = 1.0 - std::pow(beta1_, static_cast<double>(t_)), c2 = 1.0 - std::pow(beta2_, static_cast<double>(t_));
   // p −= lr/c1 · m / (√v/√c2 + ε)
   const T step_size = static_cast<T>(this->lr_ / c1), inv_sqrt_c2 = static_cast<T>(1.0 / std::sqrt(c2));
-  for (std::size_t i = 0; i < this->params_.size(); ++i) {
-    TensorT<T>& p = this->params_[i].second;
-    const TensorT<T> g = p.grad();
-    if (!g.defined()) continue;
-    T* w = p.data();
-    T* m = m_[i].data();
-    T* v = v_[i].data();
-    const T* d = g.data();
-    // split by elements over the threads: each thread updates the rows its GEMM block produced
-    ad::parallel_for(p.numel(), 1 << 14, [&](std::size_t b, std::size_t e) {
-      const ad::FlushDenormals ftz;  // m and v decay toward 0 where a gradient stays 0
-      adam_update(w + b, m + b, v + b, d + b, e - b, b1, b2, wd, step_size, inv_sqrt_c2, eps);
-    }, 16);
-  }
+  for_each_parameter_range(this->params_, [&](std::size_t i, const T* d, std::size_t b, std::size_t e) {
+    adam_update(this->params_[i].second.data() + b, m_[i].data() + b, v_[i].data() + b, d + b, e - b, b1, b2, wd,
+                step_size, inv_sqrt_c2, eps);
+  });
 }
 
 template <class T>

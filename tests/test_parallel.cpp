@@ -245,3 +245,46 @@ BOOST_AUTO_TEST_CASE(training_is_deterministic_for_a_seed_and_a_thread_count) {
     BOOST_TEST(max_rel_diff(a[i], single[i]) < 1e-4f, "parameter " << i);
   }
 }
+
+BOOST_AUTO_TEST_CASE(optimizers_step_all_parameters_in_one_pass_as_if_one_at_a_time) {
+  // Adam and SGD update the parameters' elements laid end to end, cut across the threads wherever the cut falls:
+  // the result must be, bit for bit, that of one optimizer per parameter on one thread.
+  const std::vector<Shape> shapes = {{5}, {200, 210}, {3}, {0}, {100, 150}, {7, 1}};
+  auto run = [&](int threads, bool together, bool adam) {
+    Threads t(threads);
+    nn::Named<float> params;
+    for (std::size_t i = 0; i < shapes.size(); ++i)
+      params.emplace_back("p" + std::to_string(i), random_float(shapes[i], 30 + i).set_requires_grad(true));
+    std::vector<std::unique_ptr<nn::Optimizer>> opts;
+    auto make = [&](nn::Named<float> ps) -> std::unique_ptr<nn::Optimizer> {
+      if (adam) return std::make_unique<nn::Adam>(ps, 1e-2, 0.9, 0.999, 1e-8, 0.01);
+      return std::make_unique<nn::SGD>(ps, 1e-2, 0.9, 0.01);
+    };
+    if (together) opts.push_back(make(params));
+    else
+      for (auto& p : params) opts.push_back(make({p}));
+    for (int step = 0; step < 3; ++step) {
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        ad::Tensor& p = params[i].second;
+        p.zero_grad();
+        if (i != 2) ad::sum(ad::mul(ad::square(p), random_float(shapes[i], 40 + step * 10 + i))).backward();  // p2: no gradient
+      }
+      for (auto& o : opts) o->step();
+    }
+    std::vector<ad::Tensor> out;
+    for (auto& [name, p] : params) out.push_back(p.detach());
+    return out;
+  };
+  for (bool adam : {true, false}) {
+    const auto reference = run(1, false, adam), one = run(1, true, adam), two = run(2, true, adam), three = run(3, true, adam);
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+      BOOST_TEST(bit_identical(reference[i], one[i]), (adam ? "Adam" : "SGD") << " parameter " << i << ", 1 thread");
+      BOOST_TEST(bit_identical(reference[i], two[i]), (adam ? "Adam" : "SGD") << " parameter " << i << ", 2 threads");
+      BOOST_TEST(bit_identical(reference[i], three[i]), (adam ? "Adam" : "SGD") << " parameter " << i << ", 3 threads");
+    }
+    BOOST_TEST(bit_identical(reference[2], random_float(shapes[2], 32)));  // no gradient: untouched
+  }
+  // one tensor listed twice would be stepped twice (and by two threads at once): refused, naming both
+  const ad::Tensor w = random_float({4}, 50).set_requires_grad(true);
+  CHECK_THROWS_WITH(nn::Adam({{"a", w}, {"b", w}}), "'b' is the same tensor as 'a'");
+}
