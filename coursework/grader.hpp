@@ -22,6 +22,7 @@
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -152,6 +153,19 @@ inline std::map<std::string, double> run_lesson(const std::string& id, const std
   }
   std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
   return metrics;
+}
+
+// True when run_lesson's metrics hold every key; otherwise fails the check, naming the first missing metric:
+//   auto m = grader::run_lesson("11_anomaly_detection");
+//   if (!grader::has_metrics(c, m, "11", {"auroc_fashion", "auroc_heldout_digit"})) return;
+inline bool has_metrics(Check& c, const std::map<std::string, double>& metrics, const std::string& lesson,
+                        std::initializer_list<std::string> keys) {
+  for (const auto& key : keys)
+    if (!metrics.count(key)) {
+      c.expect(false, "lesson " + lesson + " wrote no metric " + key);
+      return false;
+    }
+  return true;
 }
 
 }  // namespace grader

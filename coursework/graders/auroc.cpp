@@ -60,11 +60,7 @@ int main() {
 
   g.check("milestone: lesson 11 --quick, Fashion-MNIST items told from digits (AUROC > 0.75)", 2, [](grader::Check& c) {
     auto m = grader::run_lesson("11_anomaly_detection");
-    for (const char* key : {"auroc_fashion", "auroc_heldout_digit", "auroc_heldout_digit_seen"})
-      if (!m.count(key)) {
-        c.expect(false, std::string("lesson 11 wrote no metric ") + key);
-        return;
-      }
+    if (!grader::has_metrics(c, m, "11", {"auroc_fashion", "auroc_heldout_digit", "auroc_heldout_digit_seen"})) return;
     c.expect(m["auroc_fashion"] > 0.75, "AUROC of Fashion-MNIST against MNIST test digits is " +
                                             grader::Check::str(m["auroc_fashion"]) + ", expected above 0.75");
     // a digit the autoencoder never saw is more anomalous than the same digit after training on it

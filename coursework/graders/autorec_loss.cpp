@@ -84,11 +84,7 @@ int main() {
 
   g.check("milestone: lesson 13 --quick, AutoRec's held-out RMSE below the item-mean baseline's", 2, [](grader::Check& c) {
     auto m = grader::run_lesson("13_recommender");
-    for (const char* key : {"test_rmse", "baseline_rmse_item_mean", "train_rmse"})
-      if (!m.count(key)) {
-        c.expect(false, std::string("lesson 13 wrote no metric ") + key);
-        return;
-      }
+    if (!grader::has_metrics(c, m, "13", {"test_rmse", "baseline_rmse_item_mean", "train_rmse"})) return;
     c.expect(m["test_rmse"] < m["baseline_rmse_item_mean"], "AutoRec's test RMSE " + grader::Check::str(m["test_rmse"]) +
                                                                 " is not below predicting each item's mean, " +
                                                                 grader::Check::str(m["baseline_rmse_item_mean"]));

@@ -75,11 +75,9 @@ int main() {
 
   g.check("milestone: lesson 06 --quick, closed form = double backward, and the CAE is the flattest", 2, [](grader::Check& c) {
     auto m = grader::run_lesson("06_contractive");
-    for (const char* key : {"closed_form_vs_autodiff_rel_error", "jacobian_norm_cae", "jacobian_norm_ae"})
-      if (!m.count(key)) {
-        c.expect(false, std::string("lesson 06 wrote no metric ") + key);
-        return;
-      }
+    if (!grader::has_metrics(c, m, "06",
+                             {"closed_form_vs_autodiff_rel_error", "jacobian_norm_cae", "jacobian_norm_ae"}))
+      return;
     c.expect(m["closed_form_vs_autodiff_rel_error"] <= 1e-5,
              "the closed form and the exact (double backward) penalty differ by " +
                  grader::Check::str(m["closed_form_vs_autodiff_rel_error"]) + " relative, expected at most 1e-5");

@@ -148,12 +148,10 @@ int main() {
   g.check("milestone: lesson 07 --quick, pretraining then fine-tuning lowers the unrolled stack's test error", 2,
           [](grader::Check& c) {
             auto m = grader::run_lesson("07_stacked");
-            for (const char* key : {"unrolled_test_mse_fine_tuned", "unrolled_test_mse_greedy", "greedy_layer1_loss",
-                                    "greedy_layer2_loss", "test_error_pretrained_100"})
-              if (!m.count(key)) {
-                c.expect(false, std::string("lesson 07 wrote no metric ") + key);
-                return;
-              }
+            if (!grader::has_metrics(c, m, "07",
+                                     {"unrolled_test_mse_fine_tuned", "unrolled_test_mse_greedy", "greedy_layer1_loss",
+                                      "greedy_layer2_loss", "test_error_pretrained_100"}))
+              return;
             c.expect(m["greedy_layer1_loss"] > 0 && m["greedy_layer2_loss"] > 0, "a greedy layer's loss is not positive");
             // the greedy stack, unrolled, already reconstructs the test digits better than a constant mid-grey image
             c.expect(m["unrolled_test_mse_greedy"] < 0.25, "the greedy stack's unrolled test MSE is " +

@@ -95,12 +95,11 @@ int main() {
 
   g.check("milestone: lesson 04 --quick keeps exactly k units in training and alpha k when encoding", 2, [](grader::Check& c) {
     auto m = grader::run_lesson("04_sparse");
-    for (const char* key : {"ksparse_k", "ksparse_alpha_k", "ksparse_nonzeros_training_min", "ksparse_nonzeros_training_max",
-                            "ksparse_nonzeros_encoding_min", "ksparse_nonzeros_encoding_max", "classifier_test_error_ksparse"})
-      if (!m.count(key)) {
-        c.expect(false, std::string("lesson 04 wrote no metric ") + key);
-        return;
-      }
+    if (!grader::has_metrics(c, m, "04",
+                             {"ksparse_k", "ksparse_alpha_k", "ksparse_nonzeros_training_min",
+                              "ksparse_nonzeros_training_max", "ksparse_nonzeros_encoding_min",
+                              "ksparse_nonzeros_encoding_max", "classifier_test_error_ksparse"}))
+      return;
     c.near(m["ksparse_nonzeros_training_min"], m["ksparse_k"], 0, "fewest non-zero units of a training code");
     c.near(m["ksparse_nonzeros_training_max"], m["ksparse_k"], 0, "most non-zero units of a training code");
     c.near(m["ksparse_nonzeros_encoding_min"], m["ksparse_alpha_k"], 0, "fewest non-zero units of an encoding");

@@ -131,14 +131,9 @@ int main() {
   } catch (const std::exception& e) {
     lesson_error = e.what();
   }
-  const auto has = [&](grader::Check& c, std::initializer_list<const char*> keys) {
+  const auto has = [&](grader::Check& c, std::initializer_list<std::string> keys) {
     if (!lesson_error.empty()) throw std::runtime_error(lesson_error);
-    for (const char* key : keys)
-      if (!m.count(key)) {
-        c.expect(false, std::string("lesson 12 wrote no metric ") + key);
-        return false;
-      }
-    return true;
+    return grader::has_metrics(c, m, "12", keys);
   };
   g.check("milestone: lesson 12 --quick, precision@1 in pixel space = 0.862 (the 1-NN accuracy)", 1, [&](grader::Check& c) {
     if (has(c, {"precision_at_1_pixels"})) c.near(m["precision_at_1_pixels"], 0.862, 1e-3, "lesson 12's precision@1 in pixel space");
