@@ -13,6 +13,11 @@ template <class T>
 void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row_init = nullptr);
 
-std::string config();  // openblas_get_config(): version, kernel (core type)
+std::string config();  // openblas_get_config(): version, kernels (core type), and whether choose_kernels chose them
+
+// Where OpenBLAS fell back to its generic "Prescott" kernels on a CPU it does not know but that has AVX2 or AVX-512,
+// and OPENBLAS_CORETYPE is unset, switches to the kernels the CPU allows (Cooperlake, SkylakeX or Haswell). Once
+// per process, before the first product: the library's thread pool calls it when it starts.
+void choose_kernels();
 
 }  // namespace ad::blas

@@ -86,7 +86,6 @@ template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, flo
 template void gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
                            const double*, std::size_t, double, double*, std::size_t, const double*);
 
-std::string config() { return openblas_get_config(); }
 }  // namespace blas
 
 // Gradients of C = op(A)·op(B) with upstream G, each again a product (so they can be differentiated):

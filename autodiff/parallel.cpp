@@ -7,6 +7,8 @@
 // waiting for it. Which thread runs a chunk never changes what the chunk computes.
 #include "autodiff/parallel.hpp"
 
+#include "autodiff/blas.hpp"
+
 #include "autodiff/tensor.hpp"
 
 #include <cblas.h>
@@ -160,6 +162,7 @@ std::unique_ptr<Pool>& pool() {
   static std::unique_ptr<Pool> p = [] {
     // The library splits the products itself: OpenBLAS runs single-threaded, and its idle threads (started when
     // the library loaded) are stopped, else they keep waking up to yield (1 % of the samples in a profile).
+    blas::choose_kernels();
     openblas_set_num_threads(1);
     if (blas_thread_shutdown_) blas_thread_shutdown_();
     return std::make_unique<Pool>(default_threads());

@@ -44,6 +44,16 @@ o = [float(v) for v in sys.argv[1].split()]; t = [float(v) for v in sys.argv[2].
 r = [a / b for a, b in zip(o, t)]
 print('%.3f %.3f %.2f %.2f %.2f %.2f' % (s.median(o), s.median(t), s.median(o) / s.median(t), min(r), max(r), min(o) / min(t)))" "$1" "$2"; }
 
+# Where OpenBLAS falls back to its generic Prescott kernels on a CPU it does not know, our library picks the ones
+# the CPU allows (autodiff/blas_kernels.cpp); PyTorch's OpenBLAS is then given the same through OPENBLAS_CORETYPE,
+# so both sides multiply with the same kernels.
+torch_env=()
+chosen=$(field "$("$root/build/bench/bench_autodiff" --reps 1 --mlp-batch 32 --threads 1 | last_json)" blas | sed -n 's/.*the library chose \([A-Za-z]*\).*/\1/p')
+if [ -n "$chosen" ]; then
+  torch_env=("OPENBLAS_CORETYPE=$chosen")
+  echo "OpenBLAS took this CPU for a Prescott: our library chose $chosen kernels, and PyTorch runs with OPENBLAS_CORETYPE=$chosen"
+fi
+
 rows=()
 for spec in "mlp 32" "mlp 128" "mlp 512" "vae 128" "conv 128"; do
   set -- $spec
@@ -53,7 +63,7 @@ for spec in "mlp 32" "mlp 128" "mlp 512" "vae 128" "conv 128"; do
     echo "== $model, batch $batch ($r/$repeats)" >&2
     ours=$(AE_NUM_THREADS=$threads \
            "$root/build/bench/bench_$model" --batch "$batch" --epochs "$epochs" --threads "$threads" | last_json)
-    theirs=$(cd "$root" && OPENBLAS_NUM_THREADS=$torch_threads OMP_NUM_THREADS=$torch_threads \
+    theirs=$(cd "$root" && env "${torch_env[@]}" OPENBLAS_NUM_THREADS=$torch_threads OMP_NUM_THREADS=$torch_threads \
              /usr/bin/python3 "$reference" "$model" --batch "$batch" --epochs "$epochs" --threads "$torch_threads" \
              --data fashion --mnist-dir "$root/data/mnist" | last_json)
     os+=" $(field "$ours" sec_per_epoch)"
