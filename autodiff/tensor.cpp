@@ -219,6 +219,32 @@ struct Accumulated {
   bool owned = false;
 };
 
+// sum += g, or a new sum + g, elementwise on the library's threads (a shared weight's gradients are whole weight
+// matrices; each element is one addition, so the split does not change the bits).
+template <class T>
+void add_into(xt::xarray<T>& sum, const xt::xarray<T>& g) {
+  if (sum.shape() != g.shape()) {  // never in a sweep (gradients have their input's shape); xtensor broadcasts
+    xt::noalias(sum) += g;
+    return;
+  }
+  T* s = sum.data();
+  const T* x = g.data();
+  detail::parallel_elements(sum.size(), [&](std::size_t i0, std::size_t i1) {
+    for (std::size_t i = i0; i < i1; ++i) s[i] += x[i];
+  });
+}
+template <class T>
+xt::xarray<T> added(const xt::xarray<T>& a, const xt::xarray<T>& b) {
+  if (a.shape() != b.shape()) return a + b;
+  xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
+  T* o = out.data();
+  const T *x = a.data(), *y = b.data();
+  detail::parallel_elements(out.size(), [&](std::size_t i0, std::size_t i1) {
+    for (std::size_t i = i0; i < i1; ++i) o[i] = x[i] + y[i];
+  });
+  return out;
+}
+
 template <class T>
 void accumulate(Accumulated<T>& acc, const TensorT<T>& g, bool create_graph) {
   if (!acc.grad.defined()) {
@@ -228,9 +254,9 @@ void accumulate(Accumulated<T>& acc, const TensorT<T>& g, bool create_graph) {
   if (create_graph) {
     acc.grad = add(acc.grad, g);
   } else if (acc.owned) {
-    xt::noalias(acc.grad.value()) += g.value();
+    add_into(acc.grad.value(), g.value());
   } else {
-    acc.grad = TensorT<T>(xt::xarray<T>(acc.grad.value() + g.value()));
+    acc.grad = TensorT<T>(added(acc.grad.value(), g.value()));
     acc.owned = true;
   }
 }
@@ -246,7 +272,7 @@ void accumulate_into_grad(Node<T>& node, const TensorT<T>& g, bool create_graph)
   } else if (create_graph) {
     node.grad = add(TensorT<T>(node.grad), g).node();
   } else {
-    xt::noalias(node.grad->value) += g.value();
+    add_into(node.grad->value, g.value());
   }
 }
 

@@ -127,6 +127,28 @@ BOOST_AUTO_TEST_CASE(elementwise_kernels_are_bit_identical_whatever_the_thread_c
   for (std::size_t i = 0; i < one.size(); ++i) BOOST_TEST(bit_identical(one[i], two[i]), "result " << i);
 }
 
+// A tensor used three times gets three gradients, added on the threads (autodiff/tensor.cpp, add_into): the sum is
+// the same whatever the thread count, and the same as the formula's; a second backward adds into .grad.
+BOOST_AUTO_TEST_CASE(gradients_of_a_shared_tensor_add_up_on_the_threads_as_on_one) {
+  const ad::Tensor w0 = random_float({96, 700}, 5), x = random_float({96, 700}, 6);
+  auto grad = [&](int threads) {
+    Threads t(threads);
+    ad::Tensor w = w0.detach();
+    w.set_requires_grad(true);
+    for (int pass = 0; pass < 2; ++pass)  // d/dw Σ (w·x + 3w + w²) = x + 3 + 2w, twice
+      ad::sum(ad::add(ad::add(ad::mul(w, x), ad::mul(w, 3.f)), ad::square(w))).backward();
+    return w.grad();
+  };
+  const ad::Tensor one = grad(1), two = grad(2);
+  BOOST_TEST(bit_identical(one, two));
+  float worst = 0;
+  for (std::size_t i = 0; i < one.numel(); ++i) {
+    const float want = 2 * (x.data()[i] + 3 + 2 * w0.data()[i]);
+    worst = std::max(worst, std::abs(one.data()[i] - want) / std::max(1.f, std::abs(want)));
+  }
+  BOOST_TEST(worst < 1e-6f);
+}
+
 BOOST_AUTO_TEST_CASE(convolution_and_batch_norm_split_by_samples_and_channels_match_one_thread) {
   // Layout copies, im2col and col2im are split by samples, batch norm by channels, the bias add by samples:
   // all exact. The products inside may round differently on a smaller block (see below).
