@@ -137,6 +137,7 @@ class Generator {
   void seed(std::uint64_t s) { engine_.seed(s); have_spare_ = false; }
   double uniform();  // [0, 1), 53 random bits
   double normal();   // N(0, 1), Box–Muller (the same numbers on every platform)
+  void normals(double* out, std::size_t n);  // the next n normal()s, their transforms computed on the threads
   std::uint64_t next_u64() { return engine_(); }
   std::size_t randint(std::size_t n);  // uniform in [0, n)
   template <class It>

@@ -1,6 +1,7 @@
 #include "autoencoders/corruption.hpp"
 
 #include <algorithm>
+#include <vector>
 
 namespace ae {
 
@@ -14,8 +15,12 @@ ad::Tensor corrupt(const ad::Tensor& x, Corruption kind, double level, ad::Gener
     case Corruption::None:
       break;
     case Corruption::Gaussian:
-      for (std::size_t i = 0; i < n; ++i) v[i] = std::clamp(v[i] + static_cast<float>(level * gen.normal()), 0.0f, 1.0f);
+    {
+      std::vector<double> e(n);  // n draws of gen.normal()
+      gen.normals(e.data(), n);
+      for (std::size_t i = 0; i < n; ++i) v[i] = std::clamp(v[i] + static_cast<float>(level * e[i]), 0.0f, 1.0f);
       break;
+    }
     case Corruption::Masking:
       // BEGIN EXERCISE corruption
       for (std::size_t i = 0; i < n; ++i)

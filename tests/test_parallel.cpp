@@ -127,6 +127,21 @@ BOOST_AUTO_TEST_CASE(elementwise_kernels_are_bit_identical_whatever_the_thread_c
   for (std::size_t i = 0; i < one.size(); ++i) BOOST_TEST(bit_identical(one[i], two[i]), "result " << i);
 }
 
+// Generator::normals draws the uniforms in order and transforms them on the threads: the same numbers as normal()
+// called one at a time, including the spare an odd count leaves for the next call.
+BOOST_AUTO_TEST_CASE(bulk_normals_are_the_numbers_normal_gives_one_at_a_time) {
+  Threads t(2);
+  ad::Generator one(11), bulk(11);
+  for (std::size_t n : {0, 1, 2, 7, 100001, 3, 20000}) {
+    std::vector<double> want(n), got(n);
+    for (double& e : want) e = one.normal();
+    bulk.normals(got.data(), n);
+    BOOST_TEST(std::equal(want.begin(), want.end(), got.begin()), "a batch of " << n);
+  }
+  BOOST_TEST(one.normal() == bulk.normal());
+  BOOST_TEST(one.uniform() == bulk.uniform());
+}
+
 // A tensor used three times gets three gradients, added on the threads (autodiff/tensor.cpp, add_into): the sum is
 // the same whatever the thread count, and the same as the formula's; a second backward adds into .grad.
 BOOST_AUTO_TEST_CASE(gradients_of_a_shared_tensor_add_up_on_the_threads_as_on_one) {
