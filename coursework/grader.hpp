@@ -128,8 +128,14 @@ inline std::map<std::string, double> run_lesson(const std::string& id, const std
   if (!dir || !*dir) throw std::runtime_error("AE_LESSONS_DIR is not set (coursework/grade.py sets it)");
   const std::string exe = std::string(dir) + "/lesson" + id;
   if (!std::ifstream(exe)) throw std::runtime_error("no lesson program " + exe);
-  char tmpl[] = "/tmp/ae_grade_XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("cannot make a temporary folder");
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/ae_grade_XXXXXX";
+  char* tmpl = pattern.data();
+  if (!mkdtemp(tmpl)) throw std::runtime_error("cannot make a temporary folder in " + pattern);
+  struct RemoveOnExit {  // also when the lesson fails and the check throws
+    std::string dir;
+    ~RemoveOnExit() { std::system(("rm -rf '" + dir + "'").c_str()); }
+  } remove_on_exit{tmpl};
   const std::string out = std::string(tmpl) + "/" + id, log = std::string(tmpl) + "/log.txt";
   const std::string cmd = "timeout 600 '" + exe + "' --quick --threads 1 --out '" + out + "' " + extra_flags + " >'" + log +
                           "' 2>&1";
@@ -151,7 +157,6 @@ inline std::map<std::string, double> run_lesson(const std::string& id, const std
     const double v = std::strtod(value.c_str(), &end);
     if (end != value.c_str()) metrics[line.substr(q1 + 1, q2 - q1 - 1)] = v;
   }
-  std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
   return metrics;
 }
 

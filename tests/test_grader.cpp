@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE grader
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "coursework/grader.hpp"
@@ -55,4 +57,46 @@ BOOST_AUTO_TEST_CASE(the_grader_prints_each_check_and_the_score) {
                     "CHECK 0/3 fails :: wrong value\n"
                     "CHECK 0/1 throws :: threw: exercise demo is yours to write\n"
                     "SCORE demo 2/6\n");
+}
+
+namespace {
+// A folder under the build's working directory holding a fake lesson program `lesson<id>` (a shell script).
+std::string fake_lesson(const std::string& dir, const std::string& id, const std::string& body) {
+  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "/tmp'").c_str());
+  const std::string exe = dir + "/lesson" + id;
+  std::ofstream(exe) << "#!/bin/sh\n" << body << "\n";
+  std::system(("chmod +x '" + exe + "'").c_str());
+  return exe;
+}
+bool empty_folder(const std::string& dir) {
+  return std::system(("test -z \"$(ls -A '" + dir + "')\"").c_str()) == 0;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(run_lesson_reads_the_numbers_and_leaves_no_temporary_folder) {
+  const std::string dir = "grader_fake_lessons";
+  // the program is given --quick --threads 1 --out DIR: write metrics.json into DIR ($5)
+  fake_lesson(dir, "99_ok",
+              "mkdir -p \"$5\" && printf '{\\n  \"lesson\": \"99\",\\n  \"auroc\": 0.875,\\n  \"k\": 3\\n}\\n' "
+              "> \"$5/metrics.json\"");
+  fake_lesson(dir + "_fail", "99_fail", "echo 'training...'; echo 'lesson99: error: the loss is not finite' >&2; exit 1");
+  setenv("AE_LESSONS_DIR", dir.c_str(), 1);
+  setenv("TMPDIR", (dir + "/tmp").c_str(), 1);
+  const auto m = grader::run_lesson("99_ok");
+  BOOST_TEST(m.size() == 2u);  // the text value "99" is not a number
+  BOOST_TEST(m.at("auroc") == 0.875);
+  BOOST_TEST(m.at("k") == 3.0);
+  BOOST_TEST(empty_folder(dir + "/tmp"));
+
+  setenv("AE_LESSONS_DIR", (dir + "_fail").c_str(), 1);
+  setenv("TMPDIR", (dir + "_fail/tmp").c_str(), 1);
+  try {
+    grader::run_lesson("99_fail");
+    BOOST_FAIL("a failing lesson must throw");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(std::string(e.what()) == "lesson99_fail --quick failed: lesson99: error: the loss is not finite");
+  }
+  BOOST_TEST(empty_folder(dir + "_fail/tmp"));  // removed although the check threw
+  BOOST_CHECK_THROW(grader::run_lesson("98_missing"), std::runtime_error);
+  unsetenv("TMPDIR");
 }
