@@ -413,7 +413,10 @@ class Grader:
 
     def __init__(self, workdir, root=REPO, jobs=2, log=None, timeout=120, build_timeout=1800):
         self.root, self.workdir = Path(root).resolve(), Path(workdir).resolve()
-        self.src, self.build = self.workdir / "src", self.workdir / "build"
+        # the build folder inside the copy, as build/ is in the project: ccache then sees the same relative paths in
+        # both and the first grading build takes the project's own objects from the cache
+        self.src = self.workdir / "src"
+        self.build = self.src / "build"
         self.jobs, self.timeout, self.build_timeout = jobs, timeout, build_timeout
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.exercises = load(self.root)
@@ -436,6 +439,8 @@ class Grader:
 
     def _sync(self):
         files = project_files(self.root)
+        if (self.workdir / "build" / "CMakeCache.txt").exists():  # the layout before the build moved into src/
+            shutil.rmtree(self.workdir / "build")
         self.src.mkdir(parents=True, exist_ok=True)
         wanted = set(files)
         for f in files:
@@ -445,7 +450,9 @@ class Grader:
                 b.parent.mkdir(parents=True, exist_ok=True)
                 b.write_bytes(data)
                 shutil.copymode(a, b)
-        for dirpath, _, filenames in os.walk(self.src):  # files gone from the project (e.g. a removed grader)
+        for dirpath, dirnames, filenames in os.walk(self.src):  # files gone from the project (e.g. a removed grader)
+            if Path(dirpath) == self.src:
+                dirnames[:] = [d for d in dirnames if not _skipped_top(d)]  # the grading build and its outputs
             for fn in filenames:
                 rel = str((Path(dirpath) / fn).relative_to(self.src))
                 if rel not in wanted:
@@ -456,8 +463,7 @@ class Grader:
         if not (self.build / "CMakeCache.txt").exists():
             self.log(f"configuring the grading build in {self.build}")
             r = subprocess.run(["cmake", "-S", str(self.src), "-B", str(self.build), "-DCMAKE_BUILD_TYPE=Release",
-                                "-DAE_BUILD_BENCH=OFF", "-DAE_BUILD_LESSONS=ON", "-DAE_BUILD_TESTS=ON",
-                                f"-DCMAKE_CXX_COMPILER_LAUNCHER={sys.executable};{self.src / 'coursework' / 'cc_cache.py'}"],
+                                "-DAE_BUILD_BENCH=OFF", "-DAE_BUILD_LESSONS=ON", "-DAE_BUILD_TESTS=ON"],
                                capture_output=True, text=True)
             if r.returncode != 0:
                 raise KitError("cmake could not configure the grading build: " + _last_lines(r.stdout + r.stderr))
@@ -481,8 +487,7 @@ class Grader:
         """Builds the targets; returns None or the first compiler error (file:line: error: ...)."""
         try:
             r = subprocess.run(["cmake", "--build", str(self.build), "-j", str(self.jobs), "--target", *targets],
-                               capture_output=True, text=True, timeout=self.build_timeout,
-                               env=dict(os.environ, AE_CC_CACHE=str(self.workdir / "cc_cache")))
+                               capture_output=True, text=True, timeout=self.build_timeout)
         except subprocess.TimeoutExpired:
             return f"the build took longer than {self.build_timeout} s"
         if r.returncode == 0:

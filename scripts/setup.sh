@@ -11,7 +11,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # --- 1. Debian packages --------------------------------------------------------
 packages=(g++ cmake make pkg-config libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev
           libboost-test-dev zlib1g-dev libpng-dev gnuplot-nox graphviz dataset-fashion-mnist
-          clang libclang-rt-14-dev chromium nodejs python3)
+          clang libclang-rt-14-dev chromium nodejs python3 ccache)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
