@@ -139,6 +139,15 @@ class Generator {
   double normal();   // N(0, 1), Box–Muller (the same numbers on every platform)
   void normals(double* out, std::size_t n);  // the next n normal()s, their transforms computed on the threads
   std::uint64_t next_u64() { return engine_(); }
+  // Bulk noise for corruptions, in float: one engine number is a key, and the draw for element i is a hash of
+  // (key, i) (SplitMix64's output function), so each element's number is fixed before any thread computes it:
+  // the same numbers whatever the thread count. One engine number per call; not what n uniform()/normal() give.
+  void noise_uniform(float* out, std::size_t n);  // [0, 1), 24 random bits each
+  void noise_normal(float* out, std::size_t n);   // N(0, 1), Box–Muller on the hashes (noise_normal_pair)
+  static std::uint64_t counter_hash(std::uint64_t key, std::uint64_t i);
+  // Element p of noise_normal's output and element p + ⌈n/2⌉: r cos θ, r sin θ with r = √(−2 ln u₁), θ = 2π u₂,
+  // u₁ = (high 32 bits + 1)/2³² in (0, 1], u₂ = (low 24 bits)/2²⁴ (so |z| ≤ 6.7), for the hash h of (key, p).
+  static void noise_normal_pair(std::uint64_t h, double& z_cos, double& z_sin);  // the formula, in double
   std::size_t randint(std::size_t n);  // uniform in [0, n)
   template <class It>
   void shuffle(It first, It last) {  // Fisher–Yates with our own randint: portable

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "autodiff/internal.hpp"
+#include "autodiff/multiversion.hpp"
+#include "autodiff/vmath.hpp"
 
 namespace ad {
 
@@ -56,6 +58,77 @@ void Generator::normals(double* out, std::size_t n) {
   if (whole < pairs) {
     pair(whole, out[n - 1], spare_);
     have_spare_ = true;
+  }
+}
+
+namespace {
+// SplitMix64's output for the state i + 1 steps from key (Steele, Lea and Flood 2014)
+inline std::uint64_t splitmix(std::uint64_t key, std::uint64_t i) {
+  std::uint64_t z = key + (i + 1) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+std::uint64_t Generator::counter_hash(std::uint64_t key, std::uint64_t i) { return splitmix(key, i); }
+
+void Generator::noise_normal_pair(std::uint64_t h, double& z_cos, double& z_sin) {
+  const double u1 = (static_cast<double>(h >> 32) + 1.0) * 0x1.0p-32, u2 = static_cast<double>(h & 0xFFFFFF) * 0x1.0p-24;
+  const double r = std::sqrt(-2.0 * std::log(u1)), theta = 2.0 * M_PI * u2;
+  z_cos = r * std::cos(theta);
+  z_sin = r * std::sin(theta);
+}
+
+namespace {
+// The fast path of noise_uniform / noise_normal (docs/PERFORMANCE.md, "Noise"): the same hash, the same formula in
+// float, written so that the loops vectorise; tested against counter_hash and noise_normal_pair.
+AE_MULTIVERSION void uniform_kernel(float* out, std::size_t i0, std::size_t i1, std::uint64_t key) {
+  for (std::size_t i = i0; i < i1; ++i) {
+    const std::uint64_t z = splitmix(key, i);
+    out[i] = static_cast<float>(static_cast<std::int32_t>(z >> 40)) * 0x1.0p-24f;
+  }
+}
+
+// Pairs p0 .. p0 + count − 1: r cos θ into cos_out[j], r sin θ into sin_out[j], p = p0 + j.
+AE_MULTIVERSION void normal_kernel(float* __restrict cos_out, float* __restrict sin_out, std::size_t p0,
+                                   std::size_t count, std::uint64_t key) {
+  for (std::size_t j = 0; j < count; ++j) {
+    const std::uint64_t z = splitmix(key, p0 + j);
+    // u₁ = (k + 1)/2³² with k the high 32 bits, converted as two 16-bit halves (exact int32 conversions)
+    const std::uint32_t k = static_cast<std::uint32_t>(z >> 32);
+    const float u1 = (static_cast<float>(static_cast<std::int32_t>(k >> 16)) * 65536.0f +
+                      static_cast<float>(static_cast<std::int32_t>((k & 0xFFFF) + 1))) * 0x1.0p-32f;
+    const float u2 = static_cast<float>(static_cast<std::int32_t>(z & 0xFFFFFF)) * 0x1.0p-24f;
+    const float r = std::sqrt(-2.0f * vmath::log(u1));
+    // sin and cos of 2π u₂: quadrant q = round(4 u₂), a = 2π (u₂ − q/4) in [−π/4, π/4], Cephes' polynomials
+    const float qf = std::floor(u2 * 4.0f + 0.5f);
+    const int q = static_cast<int>(qf) & 3;
+    const float a = 6.283185307179586f * (u2 - 0.25f * qf), a2 = a * a;
+    const float s = a + a * a2 * (-1.6666654611e-1f + a2 * (8.3321608736e-3f + a2 * -1.9515295891e-4f));
+    const float c = 1.0f - 0.5f * a2 + a2 * a2 * (4.166664568298827e-2f + a2 * (-1.388731625493765e-3f + a2 * 2.443315711809948e-5f));
+    const float sin_t = q == 0 ? s : q == 1 ? c : q == 2 ? -s : -c;
+    const float cos_t = q == 0 ? c : q == 1 ? -s : q == 2 ? -c : s;
+    cos_out[j] = r * cos_t;
+    sin_out[j] = r * sin_t;
+  }
+}
+}  // namespace
+
+void Generator::noise_uniform(float* out, std::size_t n) {
+  const std::uint64_t key = engine_();
+  parallel_for(n, 8192, [&](std::size_t i0, std::size_t i1) { uniform_kernel(out, i0, i1, key); }, 16);
+}
+
+void Generator::noise_normal(float* out, std::size_t n) {
+  const std::uint64_t key = engine_();
+  const std::size_t half = (n + 1) / 2, whole = n / 2;  // pair p fills out[p] and out[half + p]
+  parallel_for(whole, 4096, [&](std::size_t p0, std::size_t p1) {
+    normal_kernel(out + p0, out + half + p0, p0, p1 - p0, key);
+  }, 16);
+  if (whole < half) {  // n odd: the last pair's cosine only
+    float unused;
+    normal_kernel(out + whole, &unused, whole, 1, key);
   }
 }
 

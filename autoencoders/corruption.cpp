@@ -16,23 +16,33 @@ ad::Tensor corrupt(const ad::Tensor& x, Corruption kind, double level, ad::Gener
       break;
     case Corruption::Gaussian:
     {
-      std::vector<double> e(n);  // n draws of gen.normal()
-      gen.normals(e.data(), n);
-      for (std::size_t i = 0; i < n; ++i) v[i] = std::clamp(v[i] + static_cast<float>(level * e[i]), 0.0f, 1.0f);
+      std::vector<float> e(n);  // n draws from N(0, 1)
+      gen.noise_normal(e.data(), n);
+      const float sigma = static_cast<float>(level);
+      for (std::size_t i = 0; i < n; ++i) v[i] = std::clamp(v[i] + sigma * e[i], 0.0f, 1.0f);
       break;
     }
     case Corruption::Masking:
+    {
       // BEGIN EXERCISE corruption
+      std::vector<float> u(n);  // n draws, uniform in [0, 1)
+      gen.noise_uniform(u.data(), n);
       for (std::size_t i = 0; i < n; ++i)
-        if (gen.uniform() < level) v[i] = 0.0f;
+        if (u[i] < level) v[i] = 0.0f;
       // END EXERCISE corruption
       break;
+    }
     case Corruption::SaltAndPepper:
+    {
       // BEGIN EXERCISE corruption
+      std::vector<float> u(n), coin(n);  // whether each pixel is hit; if so, pepper (0) or salt (1)
+      gen.noise_uniform(u.data(), n);
+      gen.noise_uniform(coin.data(), n);
       for (std::size_t i = 0; i < n; ++i)
-        if (gen.uniform() < level) v[i] = gen.uniform() < 0.5 ? 0.0f : 1.0f;
+        if (u[i] < level) v[i] = coin[i] < 0.5f ? 0.0f : 1.0f;
       // END EXERCISE corruption
       break;
+    }
   }
   return out;
 }

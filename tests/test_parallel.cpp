@@ -142,6 +142,99 @@ BOOST_AUTO_TEST_CASE(bulk_normals_are_the_numbers_normal_gives_one_at_a_time) {
   BOOST_TEST(one.uniform() == bulk.uniform());
 }
 
+// The bulk noise of the corruptions (Generator::noise_uniform / noise_normal): element i is a function of the key
+// (one engine number per call) and i alone, so one thread and two give the same bits; the fast float kernels give
+// the hash and the Box–Muller formula written out in double (counter_hash, noise_normal_pair).
+BOOST_AUTO_TEST_CASE(bulk_noise_is_the_formula_and_the_same_on_any_thread_count) {
+  const std::size_t n = 200001;  // odd: the last pair fills one element
+  auto draw = [&](int threads, bool normal) {
+    Threads t(threads);
+    ad::Generator gen(5);
+    std::vector<float> out(n);
+    if (normal) gen.noise_normal(out.data(), n);
+    else gen.noise_uniform(out.data(), n);
+    return std::make_pair(out, gen.next_u64());
+  };
+  for (bool normal : {false, true}) {
+    const auto [one, after_one] = draw(1, normal);
+    const auto [two, after_two] = draw(2, normal);
+    BOOST_TEST(std::equal(one.begin(), one.end(), two.begin()), (normal ? "normal" : "uniform"));
+    ad::Generator engine(5);
+    const std::uint64_t key = engine.next_u64();
+    BOOST_TEST(after_one == engine.next_u64());  // one engine number per call
+    BOOST_TEST(after_two == after_one);
+    if (!normal) {
+      std::size_t wrong = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        wrong += one[i] != static_cast<float>(static_cast<double>(ad::Generator::counter_hash(key, i) >> 40) * 0x1.0p-24);
+      BOOST_TEST(wrong == 0u);
+    }
+    const std::size_t half = (n + 1) / 2;
+    double worst = 0;
+    std::size_t loose = 0;
+    for (std::size_t p = 0; p < half; ++p) {
+      const std::uint64_t h = ad::Generator::counter_hash(key, p);
+      if (!normal) continue;
+      double c, s;
+      ad::Generator::noise_normal_pair(h, c, s);
+      const double dc = std::abs(one[p] - c), ds = half + p < n ? std::abs(one[half + p] - s) : 0.0;
+      worst = std::max({worst, dc, ds});
+      loose += (dc > 2e-6) + (ds > 2e-6);
+    }
+    if (normal) {
+      // float rounding of u₁ = (k + 1)/2³² moves r = √(−2 ln u₁) most where u₁ ≈ 1 (r ≈ 0): there by up to 1e-4
+      BOOST_TEST(worst < 2e-4);
+      BOOST_TEST(loose < n / 1000, loose << " of " << n << " elements differ by more than 2e-6");
+    }
+  }
+  // the hash is SplitMix64: from state 0, its first outputs are these (Vigna's splitmix64.c)
+  BOOST_TEST(ad::Generator::counter_hash(0, 0) == 0xE220A8397B1DCDAFull);
+  BOOST_TEST(ad::Generator::counter_hash(0, 1) == 0x6E789E6AA1B965F4ull);
+}
+
+// The numbers have the distributions they claim: moments, the tails and a Kolmogorov–Smirnov distance, on 10⁶
+// draws (the bounds are 5 standard errors, or the KS test at the 0.1 % level); two calls draw different numbers.
+BOOST_AUTO_TEST_CASE(bulk_noise_has_its_distribution) {
+  const std::size_t n = 1000000;
+  ad::Generator gen(17);
+  std::vector<float> z(n), u(n), z2(n);
+  gen.noise_normal(z.data(), n);
+  gen.noise_uniform(u.data(), n);
+  gen.noise_normal(z2.data(), n);
+  double m = 0, v = 0, k4 = 0, tail = 0, mu = 0, vu = 0, same = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    m += z[i];
+    v += double(z[i]) * z[i];
+    k4 += std::pow(double(z[i]), 4);
+    tail += std::abs(z[i]) > 3.0f;
+    mu += u[i];
+    vu += (u[i] - 0.5) * (u[i] - 0.5);
+    same += z[i] == z2[i];
+    BOOST_REQUIRE(u[i] >= 0.0f && u[i] < 1.0f);
+    BOOST_REQUIRE(std::isfinite(z[i]));
+  }
+  m /= n, v /= n, k4 /= n, tail /= n, mu /= n, vu /= n;
+  BOOST_TEST(std::abs(m) < 5 / std::sqrt(double(n)));
+  BOOST_TEST(std::abs(v - 1) < 5 * std::sqrt(2.0 / n));
+  BOOST_TEST(std::abs(k4 - 3) < 5 * std::sqrt(96.0 / n));             // E z⁴ = 3, Var z⁴ = 96
+  BOOST_TEST(std::abs(tail - 0.0026998) < 5 * std::sqrt(0.0027 / n));  // P(|z| > 3)
+  BOOST_TEST(std::abs(mu - 0.5) < 5 * std::sqrt(1.0 / 12 / n));
+  BOOST_TEST(std::abs(vu - 1.0 / 12) < 5 * std::sqrt(1.0 / 180 / n));
+  BOOST_TEST(same < 10);
+  auto ks = [&](std::vector<float> x, auto cdf) {
+    std::sort(x.begin(), x.end());
+    double d = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double f = cdf(double(x[i]));
+      d = std::max({d, std::abs(f - double(i) / n), std::abs(f - double(i + 1) / n)});
+    }
+    return d;
+  };
+  const double ks_bound = 1.95 / std::sqrt(double(n));  // P(D > 1.95/√n) ≈ 0.001
+  BOOST_TEST(ks(z, [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }) < ks_bound);
+  BOOST_TEST(ks(u, [](double x) { return x; }) < ks_bound);
+}
+
 // A tensor used three times gets three gradients, added on the threads (autodiff/tensor.cpp, add_into): the sum is
 // the same whatever the thread count, and the same as the formula's; a second backward adds into .grad.
 BOOST_AUTO_TEST_CASE(gradients_of_a_shared_tensor_add_up_on_the_threads_as_on_one) {
