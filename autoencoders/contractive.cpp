@@ -10,15 +10,20 @@ JacobianMode parse_jacobian_mode(const std::string& name) {
 }
 
 template <class T>
-ad::TensorT<T> contractive_penalty_closed_form(const ad::TensorT<T>& x, const ad::TensorT<T>& weight,
-                                               const ad::TensorT<T>& bias) {
+ad::TensorT<T> contractive_penalty_from_code(const ad::TensorT<T>& h, const ad::TensorT<T>& weight) {
   // BEGIN EXERCISE contractive
   // ∂h_i/∂x_j = h_i(1 − h_i) W_ij, so ‖J‖²_F = Σ_i (h_i(1 − h_i))² Σ_j W_ij²
-  const ad::TensorT<T> h = ad::sigmoid(ad::add(ad::matmul(x, weight, false, true), bias));  // [N, M]
-  const ad::TensorT<T> slope_sq = ad::square(ad::mul(h, ad::rsub(T(1), h)));                // (h(1−h))²
-  const ad::TensorT<T> row_norms = ad::sum(ad::square(weight), {1});                         // Σ_j W_ij², [M]
-  return ad::mul(ad::sum(ad::mul(slope_sq, row_norms)), T(1) / static_cast<T>(x.size(0)));
+  const ad::TensorT<T> slope_sq = ad::square(ad::mul(h, ad::rsub(T(1), h)));  // (h(1−h))², [N, M]
+  const ad::TensorT<T> row_norms = ad::sum(ad::square(weight), {1});          // Σ_j W_ij², [M]
+  return ad::mul(ad::sum(ad::mul(slope_sq, row_norms)), T(1) / static_cast<T>(h.size(0)));
   // END EXERCISE contractive
+}
+
+template <class T>
+ad::TensorT<T> contractive_penalty_closed_form(const ad::TensorT<T>& x, const ad::TensorT<T>& weight,
+                                               const ad::TensorT<T>& bias) {
+  const ad::TensorT<T> h = ad::sigmoid(ad::add(ad::matmul(x, weight, false, true), bias));  // [N, M]
+  return contractive_penalty_from_code(h, weight);
 }
 
 template <class T>
@@ -70,13 +75,18 @@ Tensor ContractiveAutoencoder::jacobian_norm_sq(const Tensor& x, JacobianMode mo
   return jacobian_penalty<float>([this](const Tensor& in) { return encode(in); }, x, mode, contractive_.projections(), &noise_);
 }
 
-void ContractiveAutoencoder::add_penalties(Loss& loss, const Tensor& input, const Tensor&) {
-  loss.add("contractive", ad::mul(jacobian_norm_sq(input, contractive_.mode()), static_cast<float>(contractive_.lambda())));
+void ContractiveAutoencoder::add_penalties(Loss& loss, const Tensor& input, const Tensor& h) {
+  // the closed form takes the code the forward pass computed (h = σ(W x + b)) rather than running the layer again
+  const Tensor penalty = contractive_.mode() == JacobianMode::ClosedForm
+                             ? contractive_penalty_from_code(h, encoder_linear[0]->weight)
+                             : jacobian_norm_sq(input, contractive_.mode());
+  loss.add("contractive", ad::mul(penalty, static_cast<float>(contractive_.lambda())));
 }
 
 #define AE_CONTRACTIVE(T)                                                                                             \
   template ad::TensorT<T> contractive_penalty_closed_form(const ad::TensorT<T>&, const ad::TensorT<T>&,               \
                                                           const ad::TensorT<T>&);                                     \
+  template ad::TensorT<T> contractive_penalty_from_code(const ad::TensorT<T>&, const ad::TensorT<T>&);                \
   template ad::TensorT<T> jacobian_penalty(const std::function<ad::TensorT<T>(const ad::TensorT<T>&)>&,               \
                                            const ad::TensorT<T>&, JacobianMode, std::size_t, ad::Generator*);
 AE_CONTRACTIVE(float)

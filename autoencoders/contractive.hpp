@@ -21,10 +21,13 @@ namespace ae {
 enum class JacobianMode { ClosedForm, Exact, Hutchinson };
 JacobianMode parse_jacobian_mode(const std::string& name);  // "closed_form", "exact", "hutchinson"
 
-// (1/N) Σ_n Σ_i (h_ni(1 − h_ni))² Σ_j W_ij² for h = σ(x Wᵀ + b), W [M, N] (a Linear layer's weight).
+// (1/N) Σ_n Σ_i (h_ni(1 − h_ni))² Σ_j W_ij² for h = σ(x Wᵀ + b), W [M, D] (a Linear layer's weight).
 template <class T>
 ad::TensorT<T> contractive_penalty_closed_form(const ad::TensorT<T>& x, const ad::TensorT<T>& weight,
                                                const ad::TensorT<T>& bias);
+// The same from the code h [N, M] the layer computed, and W: what training has at hand after the forward pass.
+template <class T>
+ad::TensorT<T> contractive_penalty_from_code(const ad::TensorT<T>& h, const ad::TensorT<T>& weight);
 
 // (1/N) Σ_n ‖∂f(x_n)/∂x_n‖²_F for any encoder f acting row by row, through double backward, so the result is
 // differentiable in f's parameters (and in x). Hutchinson uses `projections` draws from `gen`.

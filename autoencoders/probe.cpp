@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "autodiff/parallel.hpp"
 #include "nn/losses.hpp"
 
 namespace ae {
@@ -30,16 +31,32 @@ ProbeResult linear_probe(const Tensor& train_codes, const std::vector<std::size_
   // standardise with the training codes' statistics: z_j = (h_j − μ_j) / (σ_j + σ̄/10), where σ̄ is the mean
   // spread over the features; the σ̄/10 keeps a feature that barely moves in training (a border pixel, a dead
   // unit) from blowing up on the test set
-  Tensor mean = Tensor::zeros({d}), scale = Tensor::ones({d});
-  if (options.standardize()) {
-    ad::NoGradGuard no_grad;
-    mean = ad::mean(train_codes, {0});
-    const Tensor sd = ad::sqrt(ad::mean(ad::square(ad::sub(train_codes, mean)), {0}));
-    scale = ad::add(sd, static_cast<float>(0.1 * ad::mean(sd).item() + 1e-12));
+  const std::size_t n = train_codes.size(0);
+  std::vector<double> mean(d, 0.0), scale(d, 1.0);  // μ_j and σ_j + σ̄/10, in double
+  if (options.standardize() && n > 0) {
+    const float* x = train_codes.data();
+    std::vector<double> var(d, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < d; ++j) mean[j] += x[i * d + j];
+    for (double& m : mean) m /= static_cast<double>(n);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < d; ++j) var[j] += (x[i * d + j] - mean[j]) * (x[i * d + j] - mean[j]);
+    double mean_sd = 0;  // σ̄
+    for (std::size_t j = 0; j < d; ++j) {
+      scale[j] = std::sqrt(var[j] / static_cast<double>(n));
+      mean_sd += scale[j] / static_cast<double>(d);
+    }
+    for (double& s : scale) s += 0.1 * mean_sd + 1e-12;
   }
   auto standardised = [&](const Tensor& codes) {
-    ad::NoGradGuard no_grad;
-    return ad::div(ad::sub(codes, mean), scale).detach();
+    Tensor z = Tensor::zeros(codes.shape());
+    const float* x = codes.data();
+    float* out = z.data();
+    ad::parallel_for(codes.size(0), 256, [&](std::size_t r0, std::size_t r1) {
+      for (std::size_t i = r0; i < r1; ++i)
+        for (std::size_t j = 0; j < d; ++j) out[i * d + j] = static_cast<float>((x[i * d + j] - mean[j]) / scale[j]);
+    });
+    return z;
   };
   const Tensor train_x = standardised(train_codes), test_x = standardised(test_codes);
   ad::Generator gen(options.seed());

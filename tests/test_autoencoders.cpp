@@ -269,6 +269,36 @@ BOOST_AUTO_TEST_CASE(contractive_closed_form_equals_autodiff_equals_finite_diffe
   BOOST_TEST(std::abs(hutch - exact) < 0.05 * exact);
 }
 
+// The contractive autoencoder's closed-form term takes the code its forward pass computed: it equals the penalty
+// computed from the input (λ = 1, so the recorded term is the penalty itself), and its gradient is the one the
+// recomputed penalty gives (the reconstruction's part being the same in both).
+BOOST_AUTO_TEST_CASE(contractive_term_from_the_forward_code_is_the_closed_form_of_the_input) {
+  ad::Generator g(31);
+  ae::ContractiveAutoencoder cae(ae::AutoencoderOptions().sizes({784, 32}).code(ae::Activation::Sigmoid),
+                                 ae::ContractiveOptions().lambda(1.0), g);
+  const Tensor x = ad::slice(mnist_test().images, 0, 0, 50);
+  auto& layer = *cae.encoder_linear[0];
+  const double recorded = cae.loss(x).term("contractive");
+  const double from_input = ae::contractive_penalty_closed_form(x, layer.weight, layer.bias).item();
+  const double from_code = ae::contractive_penalty_from_code(cae.encode(x), layer.weight).item();
+  BOOST_TEST(std::abs(recorded - from_input) < 1e-5 * from_input);
+  BOOST_TEST(from_code == recorded);
+  // the gradient of the whole loss in W against the reconstruction's + the penalty's from the input
+  cae.zero_grad();
+  cae.loss(x).total.backward();
+  const Tensor got = layer.weight.grad().detach();
+  cae.zero_grad();
+  const Tensor h = cae.encode(x);
+  ad::add(nn::mse_loss(cae.decode(h), x), ae::contractive_penalty_closed_form(x, layer.weight, layer.bias)).backward();
+  const Tensor want = layer.weight.grad();
+  double diff = 0, scale = 0;
+  for (std::size_t i = 0; i < got.numel(); ++i) {
+    diff = std::max(diff, static_cast<double>(std::abs(got.data()[i] - want.data()[i])));
+    scale = std::max(scale, static_cast<double>(std::abs(want.data()[i])));
+  }
+  BOOST_TEST(diff < 1e-4 * scale);
+}
+
 BOOST_AUTO_TEST_CASE(gradcheck_penalty_terms) {
   const Tensor64 x = uniform({3, 5}, 18, 0, 1), w = uniform({4, 5}, 19), b = uniform({4}, 20);
   CHECK_GRADCHECK([](const V& in) { return ae::contractive_penalty_closed_form(in[0], in[1], in[2]); }, x, w, b);

@@ -1,5 +1,6 @@
 // Grader of the exercise contractive (coursework/exercises/contractive.md): the contractive penalty's closed form
-// for a one-layer sigmoid encoder, ae::contractive_penalty_closed_form (autoencoders/contractive.cpp):
+// for a one-layer sigmoid encoder, ae::contractive_penalty_from_code (autoencoders/contractive.cpp), called through
+// ae::contractive_penalty_closed_form(x, W, b), which computes h and hands it over:
 //   (1/N) Σ_n Σ_j (h_nj(1 − h_nj))² Σ_i W_ji²,   h = σ(x Wᵀ + b)      — slides 004 "AUTOENCODERS CONTRACTIVOS"
 #include <cmath>
 
