@@ -12,6 +12,7 @@
 
 #include <xtensor-blas/xlinalg.hpp>
 
+#include "autodiff/parallel.hpp"
 #include "autoencoders/contractive.hpp"
 #include "autoencoders/denoising.hpp"
 #include "autoencoders/probe.hpp"
@@ -72,6 +73,18 @@ struct SigmoidJacobian {
     }
     std::vector<double> sv;
     for (std::size_t k = eigenvalues.size(); k-- > 0;) sv.push_back(std::sqrt(std::max(0.0, static_cast<double>(eigenvalues(k)))));
+    return sv;
+  }
+
+  // singular_values(n) for every sample, and (if asked) their right-singular vectors: the samples are independent,
+  // so the library's threads take them in turn, each running its LAPACK calls on one core.
+  std::vector<std::vector<double>> all_singular_values(std::vector<xt::xtensor<double, 2>>* right_vectors = nullptr) const {
+    const std::size_t n = slope.size(0);
+    std::vector<std::vector<double>> sv(n);
+    if (right_vectors) right_vectors->assign(n, xt::xtensor<double, 2>());
+    ad::parallel_for(n, 1, [&](std::size_t s0, std::size_t s1) {
+      for (std::size_t s = s0; s < s1; ++s) sv[s] = singular_values(s, right_vectors ? &(*right_vectors)[s] : nullptr);
+    });
     return sv;
   }
 };
@@ -299,8 +312,9 @@ int main(int argc, char** argv) {
       for (auto& t : models) {
         const SigmoidJacobian jac(*t.model, ad::slice(test.images, 0, 0, samples));
         std::vector<double> raw, relative;
+        const std::vector<std::vector<double>> spectrum = jac.all_singular_values();
         for (std::size_t s = 0; s < samples; ++s) {
-          const std::vector<double> sv = jac.singular_values(s);
+          const std::vector<double>& sv = spectrum[s];
           if (raw.empty()) raw.assign(sv.size(), 0.0), relative.assign(sv.size(), 0.0);
           for (std::size_t k = 0; k < sv.size(); ++k) {
             raw[k] += sv[k] / static_cast<double>(samples);
@@ -357,9 +371,10 @@ int main(int argc, char** argv) {
         std::vector<Tensor> directions;
         for (std::size_t k = 0; k < top; ++k) directions.push_back(Tensor::zeros({digits.size(), 784}));
         const SigmoidJacobian jac(*models[mi].model, rows(test.images, digits));
+        std::vector<xt::xtensor<double, 2>> vts;  // per digit, rows: right-singular vectors, largest σ first
+        jac.all_singular_values(&vts);
         for (std::size_t d = 0; d < digits.size(); ++d) {
-          xt::xtensor<double, 2> vt;  // rows: right-singular vectors, largest σ first
-          jac.singular_values(d, &vt);
+          const xt::xtensor<double, 2>& vt = vts[d];
           for (std::size_t k = 0; k < top; ++k) {
             // the sign of a singular vector is arbitrary: make its largest-magnitude pixel positive
             std::size_t big = 0;
