@@ -31,7 +31,9 @@ void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double 
 }  // namespace
 
 // Split over the library's threads by rows of C (rows of op(A)) when it has 64 or more, else by its columns
-// (columns of op(B)) when it has 256 or more, else, for a small C with a long sum (a convolution's weight
+// (columns of op(B)) when it has 256 or more (also when B is transposed and C has 3 times more columns than rows,
+// as a linear layer's x·Wᵀ with more outputs than the batch has rows: each thread then packs half of W rather
+// than all of it), else, for a small C with a long sum (a convolution's weight
 // gradient: [out, in·k·k] summed over every position of the batch), by the sum itself: each thread sums its share
 // of k into its own copy of C and the copies are added in thread order. Why rows first: docs/PERFORMANCE.md,
 // "Threads". Every element of C is still single-threaded dot products in a fixed order, though not always rounded
@@ -58,7 +60,8 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
   };
   const std::size_t threads = static_cast<std::size_t>(num_threads());
   if (m * n * k < kMinWork || threads == 1) return block(0, m, 0, n);
-  if (m >= 8 * kRowAlign) return parallel_for(m, kRowAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kRowAlign);
+  const bool wide_times_weights = tb && n >= 3 * m && n >= 16 * kColAlign;  // x·Wᵀ with W much taller than x
+  if (m >= 8 * kRowAlign && !wide_times_weights) return parallel_for(m, kRowAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kRowAlign);
   if (n >= 16 * kColAlign || k < 2 * kMinSplitK)
     return parallel_for(n, kColAlign, [&](std::size_t c0, std::size_t c1) { block(0, m, c0, c1); }, kColAlign);
   // split the sum: part p covers k in [p·step, (p+1)·step)

@@ -5,6 +5,7 @@
 #include <map>
 #include <numeric>
 
+#include "autodiff/multiversion.hpp"
 #include "autodiff/parallel.hpp"
 
 namespace ae {
@@ -12,6 +13,26 @@ namespace ae {
 namespace {
 
 constexpr std::size_t kTileRows = 4096, kQueryBlock = 128;  // a [128, 4096] tile of products stays in cache
+constexpr std::size_t kScan = 32;  // rows tested together against a query's k-th nearest
+
+// distance[j] = norm[j] − 2·dot[j] for a block of kScan rows; whether any is below `farthest`.
+AE_MULTIVERSION bool block_distances(const float* __restrict norm, const float* __restrict dot, float farthest,
+                                     float* __restrict distance) {
+  int closer = 0;
+  for (std::size_t j = 0; j < kScan; ++j) {
+    distance[j] = norm[j] - 2 * dot[j];
+    closer += distance[j] < farthest;
+  }
+  return closer > 0;
+}
+bool tail_distances(const float* norm, const float* dot, std::size_t len, float farthest, float* distance) {
+  bool closer = false;
+  for (std::size_t j = 0; j < len; ++j) {
+    distance[j] = norm[j] - 2 * dot[j];
+    closer |= distance[j] < farthest;
+  }
+  return closer;
+}
 
 // The k nearest rows seen so far for one query: a max-heap of (distance, row), the farthest on top. Rows are
 // offered in increasing order and must be strictly closer to get in, so among equal distances the lower row stays.
@@ -70,13 +91,20 @@ std::vector<std::vector<std::size_t>> EncodingsTable::nearest(const ad::Tensor& 
       ad::parallel_for(block.size(0), 1, [&](std::size_t first, std::size_t last) {
         for (std::size_t q = first; q < last; ++q) {
           const float* dot = dots.data() + q * rows;
+          const float* norm = norm_.data() + offset;
           float farthest = best[q].farthest();
-          for (std::size_t i = 0; i < rows; ++i) {
-            const float distance = norm_[offset + i] - 2 * dot[i];  // ‖q − d‖² − ‖q‖²
-            if (distance < farthest) {
-              best[q].offer(distance, offset + i);
-              farthest = best[q].farthest();
-            }
+          for (std::size_t i0 = 0; i0 < rows; i0 += kScan) {
+            // a block of rows at a time: most blocks hold none closer than the k-th so far, a test that vectorises
+            const std::size_t len = std::min(kScan, rows - i0);
+            float distance[kScan];  // ‖q − d‖² − ‖q‖²
+            if (len == kScan ? !block_distances(norm + i0, dot + i0, farthest, distance)
+                             : !tail_distances(norm + i0, dot + i0, len, farthest, distance))
+              continue;
+            for (std::size_t j = 0; j < len; ++j)
+              if (distance[j] < farthest) {
+                best[q].offer(distance[j], offset + i0 + j);
+                farthest = best[q].farthest();
+              }
           }
         }
       });

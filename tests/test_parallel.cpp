@@ -294,15 +294,17 @@ BOOST_AUTO_TEST_CASE(convolution_and_batch_norm_split_by_samples_and_channels_ma
 }
 
 BOOST_AUTO_TEST_CASE(split_matrix_products_match_the_single_threaded_ones) {
-  // Large enough to be split (m·n·k ≥ 2^18), every transpose: by rows (m ≥ 64), by columns (m < 64, n ≥ 256),
-  // and by the sum (m < 64, n < 256, k ≥ 4096: three parts of k = 7000 on three threads).
+  // Large enough to be split (m·n·k ≥ 2^18), every transpose: by rows (m ≥ 64), by columns (m < 64, n ≥ 256;
+  // or x·Wᵀ with n ≥ 3m), and by the sum (m < 64, n < 256, k ≥ 4096: three parts of k = 7000 on three threads).
   const ad::Tensor x = random_float({128, 300}, 4), w = random_float({300, 200}, 5), wide = random_float({300, 520}, 6);
+  const ad::Tensor tall_w = random_float({520, 300}, 25), x_t = random_float({300, 128}, 26);
   const ad::Tensor few_rows = random_float({40, 300}, 7);
   const ad::Tensor long_a = random_float({24, 7000}, 15), long_b = random_float({7000, 100}, 16);
   const ad::Tensor long_at = random_float({7000, 24}, 17), long_bt = random_float({100, 7000}, 18);
   auto run = [&] {
     return std::vector<ad::Tensor>{ad::matmul(x, w), ad::matmul(x, wide), ad::matmul(x, x, false, true),
                                    ad::matmul(x, x, true, false), ad::matmul(w, x, true, true),
+                                   ad::matmul(x, tall_w, false, true), ad::matmul(x_t, tall_w, true, true),
                                    ad::matmul(few_rows, wide), ad::matmul(few_rows, x, false, true),
                                    ad::matmul(long_a, long_b), ad::matmul(long_at, long_b, true, false),
                                    ad::matmul(long_a, long_bt, false, true), ad::matmul(long_at, long_bt, true, true)};
