@@ -1,8 +1,10 @@
 // FlushDenormals: while it lives, the calling thread's SSE/AVX arithmetic treats subnormal inputs as zero and
 // flushes subnormal results to zero (MXCSR DAZ + FTZ); the previous mode comes back when it is destroyed.
 // For kernels whose values decay geometrically toward zero, such as an optimizer's moments where a gradient stays
-// 0 (dead units, border pixels): there they pass through the subnormal range (below 1.2e-38 in float), where
-// x86 arithmetic is many times slower. Why and how much: docs/PERFORMANCE.md. Elsewhere a no-op.
+// 0 (dead units, border pixels), or the weights of inputs that are always 0 and everything they multiply: there
+// they pass through the subnormal range (below 1.2e-38 in float), where x86 arithmetic is many times slower.
+// A parallel_for inside the scope runs every chunk in this mode. Why and how much: docs/PERFORMANCE.md. Elsewhere
+// a no-op.
 #pragma once
 
 #if defined(__SSE__) || defined(__x86_64__)

@@ -4,7 +4,8 @@
 // hand-off must cost about a microsecond: idle workers spin (with `pause`, then yielding the core) for a while
 // before they sleep on a condition variable. Chunks are claimed from a shared ticket, and the calling thread
 // claims too: when a worker is late (its core busy with another program), the caller runs its chunks instead of
-// waiting for it. Which thread runs a chunk never changes what the chunk computes.
+// waiting for it. Which thread runs a chunk never changes what the chunk computes: the workers also take the
+// caller's floating-point mode (MXCSR on x86: a FlushDenormals scope around a parallel_for covers every chunk).
 #include "autodiff/parallel.hpp"
 
 #include "autodiff/blas.hpp"
@@ -27,8 +28,12 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define AD_CPU_RELAX() _mm_pause()
+#define AD_FP_MODE() (_mm_getcsr() & ~0x3fu)  // the control bits (flush-to-zero, rounding, masks), not the flags
+#define AD_SET_FP_MODE(m) _mm_setcsr((_mm_getcsr() & 0x3fu) | (m))
 #else
 #define AD_CPU_RELAX() std::this_thread::yield()
+#define AD_FP_MODE() 0u
+#define AD_SET_FP_MODE(m) ((void)(m))
 #endif
 
 // OpenBLAS's (pthreads build) own thread pool; weak, as other builds may not have it.
@@ -65,6 +70,7 @@ class Pool {
   // Runs body over [0, n) in chunks [i·step, min(n, (i+1)·step)) and returns when all are done.
   void run(const Body& body, std::size_t n, std::size_t step) {
     body_ = &body;
+    fp_mode_ = AD_FP_MODE();
     n_ = n;
     step_ = step;
     const std::size_t chunks = (n + step - 1) / step;
@@ -92,7 +98,8 @@ class Pool {
     std::uint64_t t = ticket_.load(std::memory_order_acquire);
     while ((t >> 32) == region && (t & 0xffffffffu) < chunks_.load(std::memory_order_relaxed)) {
       if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-      // Ours: the region cannot end before this chunk is done, so body_, n_ and step_ stay as published.
+      // Ours: the region cannot end before this chunk is done, so body_, n_, step_ and fp_mode_ stay as published.
+      if (AD_FP_MODE() != fp_mode_) AD_SET_FP_MODE(fp_mode_);
       const std::size_t i = t & 0xffffffffu;
       inside_parallel = true;
       try {
@@ -136,6 +143,7 @@ class Pool {
 
   std::vector<std::thread> workers_;
   const Body* body_ = nullptr;
+  unsigned fp_mode_ = 0;  // the caller's floating-point mode
   std::size_t n_ = 0, step_ = 1;
   std::atomic<std::size_t> chunks_{0};
   std::uint64_t region_ = 0;  // written by the caller only

@@ -3,7 +3,8 @@
 // with callbacks after each batch and epoch (progress, metrics, schedules). An autoencoder's objective is its own
 // loss(x); any other objective (a classifier's cross-entropy on the batch's labels, one greedy layer's
 // reconstruction) trains through the same loop. It stops with a clear message when the loss is not finite,
-// instead of training on NaN.
+// instead of training on NaN. Each batch runs with subnormal floats flushed to zero (ad::FlushDenormals, on every
+// thread): what PyTorch's torch.set_flush_denormal(True) does, here for training only.
 #pragma once
 
 #include <functional>

@@ -803,6 +803,24 @@ BOOST_AUTO_TEST_CASE(fit_stops_on_a_non_finite_loss) {
   CHECK_THROWS_WITH(ae::fit(model, loader, sgd, 5), "training stopped", "epoch", "batch", "learning rate");
 }
 
+BOOST_AUTO_TEST_CASE(fit_trains_with_subnormals_flushed_and_restores_the_mode) {
+  // A subnormal product inside the objective (the step) is 0; outside fit it is not, before and after.
+  volatile float tiny = 1e-20f;  // 1e-20² = 1e-40, below float's smallest normal 1.2e-38
+  BOOST_TEST_REQUIRE(tiny * tiny > 0.0f);
+  ad::Generator gen(40);
+  ae::Autoencoder model(ae::AutoencoderOptions().sizes({784, 8}), gen);
+  ad::Generator order(41);
+  nn::DataLoader loader(ad::slice(mnist_train().images, 0, 0, 100), {}, 50, order);
+  nn::Adam adam(model.named_parameters(), 1e-3);
+  std::vector<float> inside;
+  ae::fit(model, loader, adam, 1, [&](const nn::Batch& b) {
+    inside.push_back(tiny * tiny);
+    return model.loss(b.x);
+  });
+  BOOST_TEST(inside == std::vector<float>(2, 0.0f), boost::test_tools::per_element());
+  BOOST_TEST(tiny * tiny > 0.0f);
+}
+
 BOOST_AUTO_TEST_CASE(same_seed_same_numbers) {
   auto run = [] {
     ad::Generator gen(40);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "autodiff/denormals.hpp"
 #include "autodiff/parallel.hpp"
 #include "helpers.hpp"
 #include "nn/layers.hpp"
@@ -102,6 +103,45 @@ BOOST_AUTO_TEST_CASE(nested_and_concurrent_calls_run_serially_and_correctly) {
   other.join();
   BOOST_TEST(sums[0].load() == 200000u);
   BOOST_TEST(sums[1].load() == 200000u);
+}
+
+BOOST_AUTO_TEST_CASE(every_chunk_runs_in_the_callers_flush_to_zero_mode) {
+  // 1e-20² = 1e-40 is subnormal: 0 under ad::FlushDenormals, on whichever thread computes it, and not 0 outside.
+  // (Checked outside the scope: with DAZ on, a subnormal also compares equal to 0.)
+  Threads t(2);
+  volatile float tiny = 1e-20f;
+  const std::thread::id caller = std::this_thread::get_id();
+  struct Chunk {
+    float product = -1;
+    bool on_worker = false;
+  };
+  auto run = [&] {
+    std::vector<Chunk> chunks(2);
+    std::atomic<int> started{0};
+    ad::parallel_for(2, 1, [&](std::size_t b, std::size_t e) {
+      ++started;
+      for (int spins = 0; started < 2 && spins < 1000000; ++spins) {}  // wait a little for the other thread
+      for (std::size_t i = b; i < e; ++i) chunks[i] = {tiny * tiny, std::this_thread::get_id() != caller};
+    });
+    return chunks;
+  };
+  bool worker_ran_flushed = false, worker_ran_plain = false;
+  for (int attempt = 0; attempt < 200 && !(worker_ran_flushed && worker_ran_plain); ++attempt) {
+    std::vector<Chunk> flushed;
+    {
+      const ad::FlushDenormals ftz;
+      flushed = run();
+    }
+    const std::vector<Chunk> plain = run();  // and the workers leave the mode with the caller
+    for (std::size_t i = 0; i < 2; ++i) {
+      BOOST_TEST(flushed[i].product == 0.0f, "flushed, chunk " << i << ": " << flushed[i].product);
+      BOOST_TEST(plain[i].product > 0.0f, "plain, chunk " << i << ": " << plain[i].product);
+      worker_ran_flushed = worker_ran_flushed || flushed[i].on_worker;
+      worker_ran_plain = worker_ran_plain || plain[i].on_worker;
+    }
+  }
+  BOOST_TEST(worker_ran_flushed);
+  BOOST_TEST(worker_ran_plain);
 }
 
 BOOST_AUTO_TEST_CASE(elementwise_kernels_are_bit_identical_whatever_the_thread_count) {
