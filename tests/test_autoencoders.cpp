@@ -2,6 +2,7 @@
 #define BOOST_TEST_MODULE autoencoders
 #include <cmath>
 
+#include "autodiff/parallel.hpp"
 #include "autoencoders/anomaly.hpp"
 #include "autoencoders/autoencoder.hpp"
 #include "autoencoders/contractive.hpp"
@@ -858,6 +859,22 @@ BOOST_AUTO_TEST_CASE(auroc_is_mann_whitney_with_ties_and_the_area_under_the_roc_
   const auto e = ae::squared_error_per_row(Tensor::from_vector({0, 1, 1, 1}, {2, 2}), Tensor::from_vector({0, 0, 0, 1}, {2, 2}));
   BOOST_TEST(e == std::vector<double>({0.5, 0.5}), boost::test_tools::per_element());
   BOOST_CHECK_THROW(ae::squared_error_per_row(Tensor::zeros({2, 3}), Tensor::zeros({3, 2})), ad::Error);
+  // many rows, split over two threads: each row's score is still its own, summed in order
+  ad::Generator rows(44);
+  const Tensor a = ad::rand_uniform<float>({1000, 30}, rows, 0.f, 1.f), b = ad::rand_uniform<float>({1000, 30}, rows, 0.f, 1.f);
+  const int threads = ad::num_threads();
+  ad::set_num_threads(2);
+  const std::vector<double> split = ae::squared_error_per_row(a, b);
+  ad::set_num_threads(threads);
+  BOOST_TEST_REQUIRE(split.size() == 1000u);
+  for (std::size_t i = 0; i < 1000; i += 37) {
+    double sum = 0;
+    for (std::size_t j = 0; j < 30; ++j) {
+      const double diff = static_cast<double>(a.data()[i * 30 + j]) - b.data()[i * 30 + j];
+      sum += diff * diff;
+    }
+    BOOST_TEST(split[i] == sum / 30, "row " << i);
+  }
 }
 
 // The encodings table's search (tiles of 4,096 rows, blocks of 128 queries, a heap per query) against the readable
