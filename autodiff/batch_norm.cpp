@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autodiff/internal.hpp"
+#include "autodiff/multiversion.hpp"
 
 namespace ad {
 
@@ -26,18 +27,32 @@ TensorT<T> batch_norm_reference(const TensorT<T>& x, const TensorT<T>& gamma, co
 }
 
 namespace {
-// Sums over one contiguous run of a channel (H·W values) in eight lanes of T, so that the loops vectorise;
-// runs are short (at most a few thousand values), then the totals are added in double.
+constexpr std::size_t kLanes = 16;
+
+// Σ term(j) over the n runs of one channel, run b being the s values j = b·stride + i: each run summed in kLanes
+// lanes of T so that the loop vectorises, the lanes carried from run to run in double.
 template <class T, class F>
-double lane_sum(std::size_t n, F term) {
-  T lane[8] = {};
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (std::size_t k = 0; k < 8; ++k) lane[k] += term(i + k);
-  double total = 0;
-  for (; i < n; ++i) total += static_cast<double>(term(i));
-  for (T v : lane) total += static_cast<double>(v);
-  return total;
+AE_MULTIVERSION double channel_sum(std::size_t n, std::size_t stride, std::size_t s, F term) {
+  double carried[kLanes] = {};
+  double rest = 0;
+  for (std::size_t b = 0; b < n; ++b) {
+    const std::size_t o = b * stride;
+    T lane[kLanes] = {};
+    std::size_t i = 0;
+    for (; i + kLanes <= s; i += kLanes)
+      for (std::size_t k = 0; k < kLanes; ++k) lane[k] += term(o + i + k);
+    for (std::size_t k = 0; k < kLanes; ++k) carried[k] += static_cast<double>(lane[k]);
+    for (; i < s; ++i) rest += static_cast<double>(term(o + i));
+  }
+  for (double v : carried) rest += v;
+  return rest;
+}
+
+// out[j] = value(j) over the same runs.
+template <class T, class F>
+AE_MULTIVERSION void channel_map(std::size_t n, std::size_t stride, std::size_t s, T* __restrict out, F value) {
+  for (std::size_t b = 0; b < n; ++b)
+    for (std::size_t i = b * stride, end = i + s; i < end; ++i) out[i] = value(i);
 }
 }  // namespace
 
@@ -56,29 +71,19 @@ TensorT<T> batch_norm(const TensorT<T>& x, const TensorT<T>& gamma, const Tensor
   std::vector<T> mean_t(c), inv(c), var_t(c);
   xt::xarray<T> y = xt::xarray<T>::from_shape(x.value().shape());
   T* py = y.data();
+  const std::size_t stride = c * s;  // from one sample's run of a channel to the next sample's
   parallel_for(c, 1, [&](std::size_t c0, std::size_t c1) {
     for (std::size_t ch = c0; ch < c1; ++ch) {
-      double mu = 0, var = 0;
-      for (std::size_t b = 0; b < n; ++b) {
-        const T* p = px + (b * c + ch) * s;
-        mu += lane_sum<T>(s, [p](std::size_t i) { return p[i]; });
-      }
-      mu /= static_cast<double>(m);
+      const T* p = px + ch * s;
+      const double mu = channel_sum<T>(n, stride, s, [p](std::size_t j) { return p[j]; }) / static_cast<double>(m);
       const T u = static_cast<T>(mu);
-      for (std::size_t b = 0; b < n; ++b) {
-        const T* p = px + (b * c + ch) * s;
-        var += lane_sum<T>(s, [p, u](std::size_t i) { return (p[i] - u) * (p[i] - u); });
-      }
-      var /= static_cast<double>(m);  // biased
+      const double var =  // biased
+          channel_sum<T>(n, stride, s, [p, u](std::size_t j) { return (p[j] - u) * (p[j] - u); }) / static_cast<double>(m);
       mean_t[ch] = u;
       var_t[ch] = static_cast<T>(var);
       inv[ch] = static_cast<T>(1.0 / std::sqrt(var + eps));
       const T scale = inv[ch] * gamma.data()[ch], shift = beta.data()[ch] - u * scale;
-      for (std::size_t b = 0; b < n; ++b) {
-        const T* p = px + (b * c + ch) * s;
-        T* q = py + (b * c + ch) * s;
-        for (std::size_t i = 0; i < s; ++i) q[i] = p[i] * scale + shift;
-      }
+      channel_map(n, stride, s, py + ch * s, [p, scale, shift](std::size_t j) { return p[j] * scale + shift; });
     }
   });
   if (mean_out) *mean_out = mean_t;
@@ -98,26 +103,18 @@ TensorT<T> batch_norm(const TensorT<T>& x, const TensorT<T>& gamma, const Tensor
     std::vector<T> dbeta(c), dgamma(c);
     xt::xarray<T> out;
     if (a.needs[0]) out = xt::xarray<T>::from_shape(x.value().shape());
+    const std::size_t stride = c * s;
     parallel_for(c, 1, [&](std::size_t c0, std::size_t c1) {
       for (std::size_t ch = c0; ch < c1; ++ch) {
         const T u = mean_t[ch], iv = inv[ch];
-        double sb = 0, sg = 0;
-        for (std::size_t b = 0; b < n; ++b) {
-          const T* p = px + (b * c + ch) * s;
-          const T* g = pg + (b * c + ch) * s;
-          sb += lane_sum<T>(s, [g](std::size_t i) { return g[i]; });
-          sg += lane_sum<T>(s, [p, g, u, iv](std::size_t i) { return g[i] * (p[i] - u) * iv; });
-        }
-        dbeta[ch] = static_cast<T>(sb);
-        dgamma[ch] = static_cast<T>(sg);
+        const T* p = px + ch * s;
+        const T* g = pg + ch * s;
+        dbeta[ch] = static_cast<T>(channel_sum<T>(n, stride, s, [g](std::size_t j) { return g[j]; }));
+        dgamma[ch] = static_cast<T>(channel_sum<T>(n, stride, s, [p, g, u, iv](std::size_t j) { return g[j] * (p[j] - u) * iv; }));
         if (!a.needs[0]) continue;
         const T k = gamma[ch] * iv, mb = dbeta[ch] / mT, mg = dgamma[ch] / mT;
-        for (std::size_t b = 0; b < n; ++b) {
-          const T* p = px + (b * c + ch) * s;
-          const T* g = pg + (b * c + ch) * s;
-          T* q = out.data() + (b * c + ch) * s;
-          for (std::size_t i = 0; i < s; ++i) q[i] = k * (g[i] - mb - (p[i] - u) * iv * mg);
-        }
+        channel_map(n, stride, s, out.data() + ch * s,
+                    [p, g, u, iv, k, mb, mg](std::size_t j) { return k * (g[j] - mb - (p[j] - u) * iv * mg); });
       }
     });
     auto vector_tensor = [c](const std::vector<T>& v) {
