@@ -253,8 +253,9 @@ void accumulate(Accumulated<T>& acc, const TensorT<T>& g, bool create_graph) {
   }
   if (create_graph) {
     acc.grad = add(acc.grad, g);
-  } else if (acc.owned) {
+  } else if (acc.owned || acc.grad.node().use_count() == 1) {  // nobody else holds the first contribution
     add_into(acc.grad.value(), g.value());
+    acc.owned = true;
   } else {
     acc.grad = TensorT<T>(added(acc.grad.value(), g.value()));
     acc.owned = true;

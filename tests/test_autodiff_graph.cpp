@@ -43,6 +43,35 @@ BOOST_AUTO_TEST_CASE(shared_gradient_is_copied_into_each_leaf) {
   BOOST_TEST(b.grad().item() == 1.0);
 }
 
+BOOST_AUTO_TEST_CASE(a_gradient_handed_to_two_inputs_is_not_added_into_in_place) {
+  // add(h, y) hands one tensor G to both h and y. The sweep reaches add first, then h's other consumer (h·3), whose
+  // contribution must not be added into G in place: y still holds G, and y's own other consumer (y·2) comes later.
+  // (The sweep order: y is first reached through y·2, so y's node is finished before h's.) Then a weight used by
+  // two products (its first contribution its own, so the second is added in place) against the two taken apart.
+  const Tensor64 w = Tensor64::from_vector({0.5, -2.0}, {2});
+  const Tensor64 x = Tensor64::from_vector({1.0, 2.0}, {2}, true), y0 = Tensor64::from_vector({3.0, 4.0}, {2}, true);
+  const Tensor64 h = ad::mul(x, 1.0), y = ad::mul(y0, 1.0);
+  const Tensor64 through_y = ad::sum(ad::mul(y, 2.0)), through_h = ad::sum(ad::mul(h, 3.0));
+  const Tensor64 through_add = ad::sum(ad::mul(ad::add(h, y), w));
+  ad::add(ad::add(through_y, through_h), through_add).backward();
+  BOOST_TEST(x.grad().value()(0) == 3.5);  // w + 3
+  BOOST_TEST(x.grad().value()(1) == 1.0);
+  BOOST_TEST(y0.grad().value()(0) == 2.5);  // w + 2
+  BOOST_TEST(y0.grad().value()(1) == 0.0);
+
+  const Tensor64 a = uniform({3, 4}, 80), b = uniform({5, 4}, 81);
+  Tensor64 weight = uniform({4, 6}, 82).set_requires_grad(true);
+  const Tensor64 up1 = uniform({3, 6}, 83), up2 = uniform({5, 6}, 84);
+  auto first = [&] { return ad::sum(ad::mul(ad::matmul(a, weight), up1)); };
+  auto second = [&] { return ad::sum(ad::mul(ad::matmul(b, weight), up2)); };
+  ad::add(first(), second()).backward();
+  const Tensor64 together = weight.grad().detach();
+  weight.zero_grad();
+  first().backward();
+  second().backward();
+  BOOST_TEST(max_abs_diff(together, weight.grad()) < 1e-14);
+}
+
 BOOST_AUTO_TEST_CASE(no_grad_records_nothing) {
   const Tensor64 x = Tensor64::from_vector({1.0, 2.0}, {2}, true);
   {
