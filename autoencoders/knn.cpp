@@ -25,14 +25,6 @@ AE_MULTIVERSION bool block_distances(const float* __restrict norm, const float* 
   }
   return closer > 0;
 }
-bool tail_distances(const float* norm, const float* dot, std::size_t len, float farthest, float* distance) {
-  bool closer = false;
-  for (std::size_t j = 0; j < len; ++j) {
-    distance[j] = norm[j] - 2 * dot[j];
-    closer |= distance[j] < farthest;
-  }
-  return closer;
-}
 
 // The k nearest rows seen so far for one query: a max-heap of (distance, row), the farthest on top. Rows are
 // offered in increasing order and must be strictly closer to get in, so among equal distances the lower row stays.
@@ -97,8 +89,9 @@ std::vector<std::vector<std::size_t>> EncodingsTable::nearest(const ad::Tensor& 
             // a block of rows at a time: most blocks hold none closer than the k-th so far, a test that vectorises
             const std::size_t len = std::min(kScan, rows - i0);
             float distance[kScan];  // ‖q − d‖² − ‖q‖²
-            if (len == kScan ? !block_distances(norm + i0, dot + i0, farthest, distance)
-                             : !tail_distances(norm + i0, dot + i0, len, farthest, distance))
+            if (len < kScan)  // the last rows of a tile: each is offered below
+              for (std::size_t j = 0; j < len; ++j) distance[j] = norm[i0 + j] - 2 * dot[i0 + j];
+            else if (!block_distances(norm + i0, dot + i0, farthest, distance))
               continue;
             for (std::size_t j = 0; j < len; ++j)
               if (distance[j] < farthest) {
