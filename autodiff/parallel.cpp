@@ -212,4 +212,17 @@ void parallel_for(std::size_t n, std::size_t grain, const Body& body, std::size_
   p.run(body, n, step);
 }
 
+void parallel_tasks(std::size_t n, const std::function<void(std::size_t)>& task) {
+  std::atomic<std::size_t> next{0};
+  const std::size_t runners = std::min<std::size_t>(n, static_cast<std::size_t>(num_threads()));
+  parallel_for(runners, 1, [&](std::size_t, std::size_t) {
+    try {
+      for (std::size_t i; (i = next.fetch_add(1)) < n;) task(i);
+    } catch (...) {
+      next.store(n);
+      throw;
+    }
+  });
+}
+
 }  // namespace ad

@@ -29,4 +29,10 @@ void set_num_threads(int n);  // n ≥ 1; 1 runs everything on the calling threa
 void parallel_for(std::size_t n, std::size_t grain, const std::function<void(std::size_t, std::size_t)>& body,
                   std::size_t align = 1);
 
+// Calls task(i) for every i in [0, n), each task whole on one thread (num_threads() is 1 inside it), a thread
+// taking the next task as soon as it finishes one: for independent jobs too big to share, such as training several
+// models. A task computes the same numbers as it would alone with one thread, whichever thread runs it and whatever
+// the thread count. An exception from a task stops the others from starting new tasks and is rethrown here.
+void parallel_tasks(std::size_t n, const std::function<void(std::size_t)>& task);
+
 }  // namespace ad

@@ -390,10 +390,9 @@ BOOST_AUTO_TEST_CASE(gradients_through_split_kernels_pass_gradcheck) {
 }
 
 namespace {
-// A few Adam steps of a small MLP on fixed random data; returns the parameters.
-std::vector<ad::Tensor> train(int threads) {
-  Threads t(threads);
-  ad::Generator gen(11);
+// A few Adam steps of a small MLP on fixed random data (seed 11, or another); returns the parameters.
+std::vector<ad::Tensor> train_steps(std::uint64_t seed = 11) {
+  ad::Generator gen(seed);
   nn::Linear l1(300, 256, gen), l2(256, 300, gen);
   const ad::Tensor x = ad::rand_uniform<float>({128, 300}, gen, 0.f, 1.f);
   auto params = l1.named_parameters();
@@ -408,7 +407,43 @@ std::vector<ad::Tensor> train(int threads) {
   for (auto& [name, p] : params) out.push_back(p.detach());
   return out;
 }
+std::vector<ad::Tensor> train(int threads) {
+  Threads t(threads);
+  return train_steps();
+}
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(tasks_run_once_each_on_one_thread_with_the_single_thread_results) {
+  std::vector<std::vector<ad::Tensor>> alone(5);
+  {
+    Threads t(1);
+    for (std::size_t i = 0; i < alone.size(); ++i) alone[i] = train_steps(20 + i);
+  }
+  Threads t(2);
+  std::vector<std::vector<ad::Tensor>> together(alone.size());
+  std::vector<std::atomic<int>> runs(alone.size());
+  std::atomic<int> wider{0};
+  ad::parallel_tasks(alone.size(), [&](std::size_t i) {
+    ++runs[i];
+    if (ad::num_threads() != 1) ++wider;
+    together[i] = train_steps(20 + i);
+  });
+  BOOST_TEST(wider.load() == 0);
+  for (std::size_t i = 0; i < alone.size(); ++i) {
+    BOOST_TEST(runs[i].load() == 1);
+    for (std::size_t j = 0; j < alone[i].size(); ++j) BOOST_TEST(bit_identical(alone[i][j], together[i][j]), "task " << i << " parameter " << j);
+  }
+  // A task's exception reaches the caller, and no task starts after it (the others take 1 ms each).
+  std::atomic<int> started{0};
+  BOOST_CHECK_EXCEPTION(ad::parallel_tasks(50, [&](std::size_t i) {
+                          ++started;
+                          if (i == 0) throw ad::Error("task 0 failed");
+                          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                        }),
+                        ad::Error, [](const ad::Error& e) { return std::string(e.what()) == "task 0 failed"; });
+  BOOST_TEST(started.load() < 10);
+  ad::parallel_tasks(0, [](std::size_t) { throw ad::Error("never called"); });
+}
 
 BOOST_AUTO_TEST_CASE(training_is_deterministic_for_a_seed_and_a_thread_count) {
   const auto a = train(2), b = train(2), single = train(1);
