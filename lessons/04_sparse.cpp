@@ -10,6 +10,7 @@
 // from each code, with the raw pixels as the baseline.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include "autoencoders/k_sparse.hpp"
@@ -175,8 +176,10 @@ int main(int argc, char** argv) {
       ad::Generator gen(seed);
       models.push_back({"ksparse", "k-sparse", std::make_shared<ae::KSparseAutoencoder>(ksparse_options(kK), gen)});
     }
+    std::vector<std::function<void()>> jobs;
+    for (auto& t : models) jobs.push_back([&, &t = t] { train_model(*t.model, t.label, L.epochs(), t.kind + ".npz"); });
+    L.concurrently(jobs);  // the four train side by side, one thread each
     for (auto& t : models) {
-      train_model(*t.model, t.label, L.epochs(), t.kind + ".npz");
       if (auto* a = dynamic_cast<ae::Autoencoder*>(t.model.get())) t.filters = ad::transpose(a->decoder_filters()).detach();
       if (auto* k = dynamic_cast<ae::KSparseAutoencoder*>(t.model.get())) t.filters = ad::transpose(k->decoder_filters()).detach();
       t.train_codes = ae::map_batches(train.images, [&](const Tensor& x) { return t.model->encode(x); });
@@ -243,16 +246,24 @@ int main(int argc, char** argv) {
 
     // --- k-sparse filters for several k ------------------------------------------------------------------
     {
+      std::map<std::size_t, std::unique_ptr<ae::KSparseAutoencoder>> others;  // k ≠ kK, trained side by side
+      std::vector<std::function<void()>> sweep;
+      for (std::size_t k : kSweep)
+        if (k != kK) {
+          ad::Generator gen(seed);
+          auto& m = others[k] = std::make_unique<ae::KSparseAutoencoder>(ksparse_options(k), gen);
+          sweep.push_back([&, k, &m = *m] {
+            train_model(m, "k-sparse k=" + std::to_string(k), sweep_epochs, "ksparse_k" + std::to_string(k) + ".npz");
+          });
+        }
+      L.concurrently(sweep);
       std::vector<GridRow> rows;
       for (std::size_t k : kSweep) {
         Tensor filters = ksparse.filters;
         if (k != kK) {
-          ad::Generator gen(seed);
-          ae::KSparseAutoencoder m(ksparse_options(k), gen);
-          const std::string file = "ksparse_k" + std::to_string(k) + ".npz";
-          train_model(m, "k-sparse k=" + std::to_string(k), sweep_epochs, file);
+          ae::KSparseAutoencoder& m = *others[k];
           filters = ad::transpose(m.decoder_filters()).detach();
-          L.save_model(m, file, "the k-sparse autoencoder with k = " + std::to_string(k));
+          L.save_model(m, "ksparse_k" + std::to_string(k) + ".npz", "the k-sparse autoencoder with k = " + std::to_string(k));
         }
         for (auto& r : filter_rows("k=" + std::to_string(k), filters, kPerRow)) rows.push_back(r);
       }

@@ -78,14 +78,17 @@ int main(int argc, char** argv) {
     };
     ad::Generator plain_init(seed);
     ae::Autoencoder plain(architecture, plain_init);
-    train_model(plain, "plain AE", "plain_ae.npz");
     std::vector<std::unique_ptr<ae::DenoisingAutoencoder>> daes;
+    std::vector<std::function<void()>> jobs{[&] { train_model(plain, "plain AE", "plain_ae.npz"); }};
     for (const Setting& s : settings) {
       ad::Generator init(seed);
       daes.push_back(std::make_unique<ae::DenoisingAutoencoder>(
           architecture, ae::DenoisingOptions().corruption(s.kind).level(s.train_level), init));
-      train_model(*daes.back(), "DAE " + s.key + " " + s.symbol + "=" + fmt(s.train_level, 2), "dae_" + s.key + ".npz");
+      jobs.push_back([&, &s = s, &dae = *daes.back()] {
+        train_model(dae, "DAE " + s.key + " " + s.symbol + "=" + fmt(s.train_level, 2), "dae_" + s.key + ".npz");
+      });
     }
+    L.concurrently(jobs);  // the four models train side by side, one thread each
 
     // The test digits, corrupted once per (corruption, level) by a generator derived from the seed, and the same
     // corrupted digits shown to both models. Every PSNR is against the clean digits: 10 log10(1 / MSE), with the

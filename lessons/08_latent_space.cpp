@@ -126,8 +126,12 @@ int main(int argc, char** argv) {
     const double pca30_error = kPixels * ae::mean_squared_error(pca30_rec, test.images);
     const double pca2_error = kPixels * ae::mean_squared_error(pca.reconstruct(test.images, 2), test.images);
 
+    // The two autoencoders (codes of 30 and of 2 numbers) train side by side, one thread each.
+    Trained ae30, ae2;
+    L.concurrently({[&] { ae30 = train_deep_autoencoder(L, 30, seed, "deep_ae_30.npz"); },
+                    [&] { ae2 = train_deep_autoencoder(L, 2, seed + 2, "deep_ae_2.npz"); }});
+
     // ---- 784-1000-500-250-30 against PCA-30: reconstruction -------------------------------------------------
-    Trained ae30 = train_deep_autoencoder(L, 30, seed, "deep_ae_30.npz");
     const Tensor ae30_rec = ae::map_batches(test.images, [&](const Tensor& x) { return ae30.model->reconstruct(x); });
     const double ae30_error = kPixels * ae::mean_squared_error(ae30_rec, test.images);
     L.say("  squared error per test image: deep AE-30 " + fmt(ae30_error) + ", PCA-30 " + fmt(pca30_error) +
@@ -135,7 +139,6 @@ int main(int argc, char** argv) {
     L.save_model(*ae30.model, "deep_ae_30.npz", "the deep autoencoder 784-1000-500-250-30 (LeakyReLU, linear code, tied weights)");
 
     // ---- 784-1000-500-250-2 against PCA-2: the latent space -------------------------------------------------
-    Trained ae2 = train_deep_autoencoder(L, 2, seed + 2, "deep_ae_2.npz");
     const double ae2_error = kPixels * ae::mean_squared_error(
                                            ae::map_batches(test.images, [&](const Tensor& x) { return ae2.model->reconstruct(x); }),
                                            test.images);

@@ -282,9 +282,16 @@ int main(int argc, char** argv) {
     const std::uint64_t seed = L.options().seed;
     const std::size_t epochs_2d = kEpochs2dPerEpoch * L.epochs();
 
+    // The four models train side by side, one thread each (the longer 2-D ones first, so the threads finish together).
+    TermCurves curves20, curves2;
+    std::unique_ptr<ae::VariationalAutoencoder> vae20, vae2;
+    std::unique_ptr<ae::Autoencoder> plain2, plain20;
+    L.concurrently({[&] { vae2 = train_vae(L, 2, epochs_2d, seed + 10, curves2, "vae_2d.npz"); },
+                    [&] { plain2 = train_plain_ae(L, 2, epochs_2d, seed + 20, "plain_ae_2d.npz"); },
+                    [&] { vae20 = train_vae(L, 20, L.epochs(), seed, curves20, "vae_20d.npz"); },
+                    [&] { plain20 = train_plain_ae(L, 20, L.epochs(), seed + 30, "plain_ae_20d.npz"); }});
+
     // ---- the 20-D VAE: PyTorch's example, the negative ELBO ----------------------------------------------------
-    TermCurves curves20;
-    auto vae20 = train_vae(L, 20, L.epochs(), seed, curves20, "vae_20d.npz");
     const double neg_elbo20 = vae20->negative_elbo(test.images);
     const ae::Terms terms20 = ae::evaluate(*vae20, test.images);
     L.say("  20-D VAE: test −ELBO " + fmt(neg_elbo20) + " nats per image (PyTorch's example: " + fmt(kPyTorchNegElbo) +
@@ -292,20 +299,16 @@ int main(int argc, char** argv) {
     L.save_model(*vae20, "vae_20d.npz", "the VAE 784-400-20 (encoder, mu and logvar heads, decoder giving logits)");
 
     // ---- the 2-D VAE and the plain 2-D autoencoder -------------------------------------------------------------
-    TermCurves curves2;
-    auto vae2 = train_vae(L, 2, epochs_2d, seed + 10, curves2, "vae_2d.npz");
     const double neg_elbo2 = vae2->negative_elbo(test.images);
     const ae::Terms terms2 = ae::evaluate(*vae2, test.images);
     L.save_model(*vae2, "vae_2d.npz", "the VAE 784-400-2");
 
-    auto plain2 = train_plain_ae(L, 2, epochs_2d, seed + 20, "plain_ae_2d.npz");
     const double plain_rec = kPixels * ae::evaluate(*plain2, test.images).loss();
     L.save_model(*plain2, "plain_ae_2d.npz", "the plain autoencoder 784-400-2 (ReLU, linear code, sigmoid output, BCE)");
     L.say("  2-D VAE: test −ELBO " + fmt(neg_elbo2) + " (reconstruction " + fmt(terms2["reconstruction"]) + " + KL " +
           fmt(terms2["kl"]) + "); plain 2-D AE: reconstruction " + fmt(plain_rec) + " nats per image");
 
     // ---- the plain 20-D autoencoder: what generation looks like without a prior -------------------------------
-    auto plain20 = train_plain_ae(L, 20, L.epochs(), seed + 30, "plain_ae_20d.npz");
     const double plain_rec20 = kPixels * ae::evaluate(*plain20, test.images).loss();
     L.save_model(*plain20, "plain_ae_20d.npz", "the plain autoencoder 784-400-20 (ReLU, linear code, sigmoid output, BCE)");
 

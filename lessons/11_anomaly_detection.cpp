@@ -195,10 +195,40 @@ int main(int argc, char** argv) {
       return ae::auroc(pick(err, test.labels, d, true), pick(err, test.labels, d, false));
     };
 
+    // The thirteen detectors train side by side, one thread each; each is used in turn below.
+    Detector full, full8, focus32;
+    std::vector<Detector> without_digit(10);
+    std::vector<std::function<void()>> jobs{
+        [&] {
+          full = train_detector(train.images, train.labels, kFashionCode, "AE M=" + m_fashion + ", all digits",
+                                "autoencoder_m" + m_fashion + ".npz",
+                                "the 784-256-" + m_fashion + " autoencoder trained on all MNIST training digits (Fashion-MNIST detector)");
+        },
+        [&] {
+          full8 = train_detector(train.images, train.labels, kDigitCode, "AE M=" + m_digit + ", all digits",
+                                 "autoencoder_m" + m_digit + ".npz",
+                                 "the 784-256-" + m_digit + " autoencoder trained on all MNIST training digits (the "
+                                 "held-out digits' baseline: every digit seen)");
+        }};
+    for (std::size_t d = 0; d < 10; ++d)
+      jobs.push_back([&, d] {
+        const std::string ds = std::to_string(d);
+        const nn::Dataset data = without(d);
+        without_digit[d] = train_detector(data.images, data.labels, kDigitCode, "AE M=" + m_digit + ", without " + ds,
+                                          "autoencoder_m" + m_digit + "_without_" + ds + ".npz",
+                                          "the 784-256-" + m_digit + " autoencoder trained on the MNIST training digits without " +
+                                              ds + " (held-out digit detector" + (d == kDefaultDigit ? ", the figures' model" : "") + ")");
+      });
+    const nn::Dataset train_without = without(kDefaultDigit);
+    jobs.push_back([&] {  // the crossed pair: the held-out digit with the Fashion detector's code size
+      focus32 = train_detector(train_without.images, train_without.labels, kFashionCode,
+                               "AE M=" + m_fashion + ", without " + dd, "autoencoder_m" + m_fashion + "_without_" + dd + ".npz",
+                               "the 784-256-" + m_fashion + " autoencoder trained on the MNIST training digits without " +
+                                   dd + " (the crossed pair: the Fashion detector's code size on the held-out digit)");
+    });
+    L.concurrently(jobs);
+
     // ---- (1) MNIST against Fashion-MNIST ----
-    Detector full = train_detector(train.images, train.labels, kFashionCode, "AE M=" + m_fashion + ", all digits",
-                                   "autoencoder_m" + m_fashion + ".npz",
-                                   "the 784-256-" + m_fashion + " autoencoder trained on all MNIST training digits (Fashion-MNIST detector)");
     const std::vector<double> digit_err = reconstruction_errors(*full.model, test.images);
     const std::vector<double> fashion_err = reconstruction_errors(*full.model, fashion.images);
     const double auroc_fashion = ae::auroc(fashion_err, digit_err);
@@ -218,10 +248,6 @@ int main(int argc, char** argv) {
         .array("fashion_items", rows(fashion.images, first_of_each_class(fashion))).write();
 
     // The held-out digit's baseline: the M=8 model trained on all digits (every digit seen).
-    Detector full8 = train_detector(train.images, train.labels, kDigitCode, "AE M=" + m_digit + ", all digits",
-                                    "autoencoder_m" + m_digit + ".npz",
-                                    "the 784-256-" + m_digit + " autoencoder trained on all MNIST training digits (the "
-                                    "held-out digits' baseline: every digit seen)");
     const std::vector<double> digit_err8 = reconstruction_errors(*full8.model, test.images);
     const double auroc_fashion_m8 = ae::auroc(reconstruction_errors(*full8.model, fashion.images), digit_err8);
     L.say("  the same with M=" + m_digit + ": AUROC " + fmt(auroc_fashion_m8, 5));
@@ -242,11 +268,7 @@ int main(int argc, char** argv) {
     Detector focus;  // the model without kDefaultDigit, kept for the figures
     std::vector<double> focus_err;
     for (std::size_t d = 0; d < 10; ++d) {
-      const std::string ds = std::to_string(d);
-      Detector det = train_detector(without(d).images, without(d).labels, kDigitCode, "AE M=" + m_digit + ", without " + ds,
-                                    "autoencoder_m" + m_digit + "_without_" + ds + ".npz",
-                                    "the 784-256-" + m_digit + " autoencoder trained on the MNIST training digits without " +
-                                        ds + " (held-out digit detector" + (d == kDefaultDigit ? ", the figures' model" : "") + ")");
+      Detector& det = without_digit[d];
       const std::vector<double> err = reconstruction_errors(*det.model, test.images);
       const auto anomalies = pick(err, test.labels, d, true), normal = pick(err, test.labels, d, false);
       heldout.push_back({d, ae::auroc(anomalies, normal), digit_auroc(digit_err8, d), det.threshold,
@@ -265,11 +287,6 @@ int main(int argc, char** argv) {
     const auto focus_norm = pick(focus_err, test.labels, kDefaultDigit, false);
 
     // The crossed pair: the held-out digit with the Fashion detector's code size.
-    const nn::Dataset train_without = without(kDefaultDigit);
-    Detector focus32 = train_detector(train_without.images, train_without.labels, kFashionCode,
-                                      "AE M=" + m_fashion + ", without " + dd, "autoencoder_m" + m_fashion + "_without_" + dd + ".npz",
-                                      "the 784-256-" + m_fashion + " autoencoder trained on the MNIST training digits without " +
-                                          dd + " (the crossed pair: the Fashion detector's code size on the held-out digit)");
     const double auroc_heldout_m32 = digit_auroc(reconstruction_errors(*focus32.model, test.images), kDefaultDigit);
     L.say("  digit " + dd + " held out with M=" + m_fashion + ": AUROC " + fmt(auroc_heldout_m32, 4));
 

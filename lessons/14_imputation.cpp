@@ -88,19 +88,24 @@ int main(int argc, char** argv) {
     //     blocks anywhere, a top/bottom/left/right part (ae::mixed_masks), hidden pixels set to 0
     ad::Generator init(seed), holes(seed + 2);
     ae::Autoencoder imputer(architecture, init);
-    train_model(
-        imputer, "AE, mixed holes",
-        [&](const nn::Batch& b) {
-          return imputer.loss_on(ae::hide(b.x, ae::mixed_masks(b.x.size(0), holes)), b.x);  // L(ξ, g(f(m ⊙ ξ)))
-        },
-        "imputing_ae.npz", "the imputing autoencoder 784-1024-64, trained with masking noise of mixed shapes");
     // (b) the denoising autoencoder's own masking noise: each pixel hidden with probability ν = 0.5
     ad::Generator dae_init(seed);
     ae::DenoisingAutoencoder dae(architecture, ae::DenoisingOptions().corruption(ae::Corruption::Masking).level(0.5),
                                  dae_init);
-    train_model(
-        dae, "DAE, pixel masking", [&](const nn::Batch& b) { return dae.loss(b.x); }, "dae_pixel_masking.npz",
-        "the denoising autoencoder 784-1024-64, pixel masking ν = 0.5");
+    // The two train side by side, one thread each.
+    L.concurrently({[&] {
+                      train_model(
+                          imputer, "AE, mixed holes",
+                          [&](const nn::Batch& b) {
+                            return imputer.loss_on(ae::hide(b.x, ae::mixed_masks(b.x.size(0), holes)), b.x);  // L(ξ, g(f(m ⊙ ξ)))
+                          },
+                          "imputing_ae.npz", "the imputing autoencoder 784-1024-64, trained with masking noise of mixed shapes");
+                    },
+                    [&] {
+                      train_model(
+                          dae, "DAE, pixel masking", [&](const nn::Batch& b) { return dae.loss(b.x); }, "dae_pixel_masking.npz",
+                          "the denoising autoencoder 784-1024-64, pixel masking ν = 0.5");
+                    }});
 
     std::vector<Method> methods{{"mean imputation", "mean", "mean", {}, {}},
                                 {"PCA imputation (k = 64)", "pca", "PCA k=64", {}, {}},

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <variant>
 #include <vector>
@@ -116,9 +117,16 @@ class Lesson {
   // The value of one of the lesson's own flags (Spec::flags): as given, else its default; a switch gives "1" or "".
   std::string flag(const std::string& name) const;
 
-  // Progress for ae::fit: a bar per epoch on a terminal, plain lines otherwise.
+  // Progress for ae::fit: a bar per epoch on a terminal, plain lines otherwise (and inside concurrently()).
   ae::Callbacks progress(const std::string& what, ae::Callbacks extra = {});
   void say(const std::string& line) const;
+
+  // Runs independent jobs side by side, each on one thread (ad::parallel_tasks): on two cores, two models train in
+  // about three quarters of the time they take one after the other with both threads each (docs/PERFORMANCE.md).
+  // A job may train, load and save models and say things (its lines may interleave with another's); figures,
+  // tables and metrics come after. Each job computes what it would alone on one thread; its models are listed in
+  // the README in the order of the jobs. With --load (nothing to train) the jobs run one after the other.
+  void concurrently(const std::vector<std::function<void()>>& jobs);
 
   // Outputs. Each figure goes into the README with the slide it reproduces and what to notice.
   void grid(const std::string& stem, const std::vector<GridRow>& rows, const std::string& caption,
@@ -166,6 +174,8 @@ class Lesson {
   std::vector<std::tuple<std::string, std::variant<double, std::string>, std::string>> metrics_;
   std::vector<std::string> notes_;
   std::vector<std::string> loaded_models_;  // --load: the files read
+  mutable std::recursive_mutex mutex_;       // what jobs of concurrently() share: output lines, the lists above
+  bool concurrent_ = false;                  // inside concurrently()
   std::string skipped_plots_;               // --load: the training-curve plots left out
   std::string loadable(const std::string& file);  // --load: the path of FILE to read, "" without --load
   void note_loaded(const std::string& from);      // --load: FILE was read

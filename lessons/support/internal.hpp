@@ -12,6 +12,8 @@ std::string json_escape(const std::string& s);  // for a JSON string's contents
 std::string num(double v);                      // 8 significant digits, as metrics.json stores them
 std::string csv_key(std::string name);          // a series name as a CSV field: no separators inside
 bool stdout_is_terminal();
+// Inside a job of Lesson::concurrently: the job's own list of saved models (file, description), else null.
+extern thread_local std::vector<std::pair<std::string, std::string>>* job_models;
 std::string temp_name(const std::string& path);                   // unique per process and call
 void write_file(const std::string& path, const std::string& text);  // through a temporary name, then renamed
 bool have_tool(const std::string& name);  // a program on the PATH

@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 
+#include "autodiff/parallel.hpp"
 #include "lessons/support/internal.hpp"
 
 namespace lessons {
@@ -49,16 +50,51 @@ nn::Dataset Lesson::load(const std::string& kind, nn::Split split) {
 }
 
 const nn::Dataset& Lesson::train_set() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (!train_) train_ = std::make_unique<nn::Dataset>(load(options_.dataset, nn::Split::Train));
   return *train_;
 }
 
 const nn::Dataset& Lesson::test_set() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (!test_) test_ = std::make_unique<nn::Dataset>(load(options_.dataset, nn::Split::Test));
   return *test_;
 }
 
-void Lesson::say(const std::string& line) const { std::cout << line << std::endl; }
+void Lesson::say(const std::string& line) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  std::cout << line << std::endl;
+}
+
+namespace detail {
+thread_local std::vector<std::pair<std::string, std::string>>* job_models = nullptr;
+}
+
+void Lesson::concurrently(const std::vector<std::function<void()>>& jobs) {
+  if (loaded()) {
+    for (auto& job : jobs) job();
+    return;
+  }
+  std::vector<std::vector<std::pair<std::string, std::string>>> saved(jobs.size());  // each job's models
+  concurrent_ = true;
+  try {
+    ad::parallel_tasks(jobs.size(), [&](std::size_t i) {
+      detail::job_models = &saved[i];
+      try {
+        jobs[i]();
+      } catch (...) {
+        detail::job_models = nullptr;
+        throw;
+      }
+      detail::job_models = nullptr;
+    });
+  } catch (...) {
+    concurrent_ = false;
+    throw;
+  }
+  concurrent_ = false;
+  for (auto& models : saved) models_.insert(models_.end(), models.begin(), models.end());
+}
 
 ae::Callbacks Lesson::progress(const std::string& what, ae::Callbacks extra) {
   auto last = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
@@ -67,7 +103,7 @@ ae::Callbacks Lesson::progress(const std::string& what, ae::Callbacks extra) {
   ae::Callbacks cb;
   cb.on_batch = [=](std::size_t epoch, std::size_t batch, std::size_t batches, double loss) {
     if (batch == 1) *epoch_start = std::chrono::steady_clock::now();
-    if (tty) {
+    if (tty && !concurrent_) {
       const auto now = std::chrono::steady_clock::now();
       if (batch == batches || now - *last > std::chrono::milliseconds(100)) {
         *last = now;
@@ -87,8 +123,11 @@ ae::Callbacks Lesson::progress(const std::string& what, ae::Callbacks extra) {
     os << "  " << what << " epoch " << s.epoch << "/" << s.epochs;
     for (auto& [name, v] : s.terms.values) os << " " << name << " " << fmt(v, 5);
     os << " (" << fmt(s.seconds, 2) << " s, " << static_cast<long>(s.samples_per_second) << " samples/s)";
-    if (tty) std::cout << "\r" << std::string(110, ' ') << "\r";
-    std::cout << os.str() << std::endl;
+    {
+      std::lock_guard<std::recursive_mutex> lock(mutex_);
+      if (tty && !concurrent_) std::cout << "\r" << std::string(110, ' ') << "\r";
+      std::cout << os.str() << std::endl;
+    }
     if (extra.on_epoch) extra.on_epoch(s);
   };
   return cb;

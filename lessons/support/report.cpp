@@ -84,6 +84,7 @@ using detail::json_escape;
 using detail::num;
 
 void Lesson::claim(const std::string& file) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (std::find(written_.begin(), written_.end(), file) != written_.end())
     throw ad::Error("lesson " + spec_.id + ": " + file + " is written twice (a plot writes <stem>.csv and <stem>.png; "
                     "give the table or figure another name)");
@@ -123,8 +124,9 @@ void Lesson::save_model(const nn::Module& model, const std::string& file, const 
   const std::string tmp = detail::temp_name(path(file));
   nn::save(model, tmp);
   fs::rename(tmp, path(file));
-  models_.emplace_back(file, description + " (" + model.type_name() + ", " + std::to_string(model.parameter_count()) +
-                                 " parameters)");
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  (detail::job_models ? *detail::job_models : models_)
+      .emplace_back(file, description + " (" + model.type_name() + ", " + std::to_string(model.parameter_count()) + " parameters)");
 }
 
 bool Lesson::load_model(nn::Module& model, const std::string& file) {
@@ -153,6 +155,7 @@ bool Lesson::load_model(std::vector<std::pair<std::string, ad::Tensor64>>& array
 }
 
 void Lesson::note_loaded(const std::string& from) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   loaded_models_.push_back(from);
   say("loaded " + from + " (training skipped)");
 }
@@ -180,7 +183,9 @@ void Lesson::save_model(const std::vector<std::pair<std::string, ad::Tensor64>>&
   fs::rename(tmp, path(file));
   std::size_t count = 0;
   for (const auto& a : arrays) count += a.second.numel();
-  models_.emplace_back(file, description + " (float64, " + std::to_string(count) + " parameters)");
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  (detail::job_models ? *detail::job_models : models_)
+      .emplace_back(file, description + " (float64, " + std::to_string(count) + " parameters)");
 }
 
 void Lesson::finish(double seconds) {
