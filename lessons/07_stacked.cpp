@@ -157,7 +157,8 @@ int main(int argc, char** argv) {
       const std::size_t epochs = std::max(L.epochs(), (min_steps + batches - 1) / batches);
       const std::size_t decay_at = (2 * epochs + 2) / 3;  // the last third at lr / 10
       double errs[2];
-      for (int pretrained = 1; pretrained >= 0; --pretrained) {
+      // The two starts train side by side, one thread each.
+      auto run = [&](int pretrained) {
         ad::Generator fresh_init(seed);  // the random start is the pretrained stack's own starting point
         ae::StackedAutoencoder net(options, fresh_init);
         if (pretrained) copy_parameters(stack, net);
@@ -197,7 +198,8 @@ int main(int argc, char** argv) {
                      pretrained && all ? "the pretrained, fine-tuned and backfitted classifier (all labels): encoder + softmax head"
                                        : std::string(pretrained ? "the pretrained stack backfitted" : "the same network from its random initialisation, trained") +
                                              " on " + std::to_string(n) + (all ? " labels (all)" : " labels") + ": encoder + softmax head");
-      }
+      };
+      L.concurrently({[&] { run(1); }, [&] { run(0); }});
       ns.push_back(static_cast<double>(n));
       err_pre.push_back(100 * errs[1]);
       err_rand.push_back(100 * errs[0]);
