@@ -1,6 +1,9 @@
 // Reductions and broadcasting: sum, mean, max, log_softmax, softmax, sum_to, broadcast_to.
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <numeric>
+#include <vector>
 
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
@@ -9,6 +12,8 @@
 
 #include "autodiff/broadcast.hpp"
 #include "autodiff/internal.hpp"
+#include "autodiff/multiversion.hpp"
+#include "autodiff/parallel.hpp"
 
 namespace ad {
 
@@ -53,6 +58,13 @@ std::vector<std::size_t> all_axes(std::size_t n) {
   return axes;
 }
 
+// out[j] += in[r][j] for rows r0..r1 of a [rows, cols] array, in row order.
+template <class T>
+AE_MULTIVERSION void add_rows(const T* __restrict in, std::size_t r0, std::size_t r1, std::size_t cols, T* __restrict out) {
+  for (std::size_t r = r0; r < r1; ++r)
+    for (std::size_t j = 0; j < cols; ++j) out[j] += in[r * cols + j];
+}
+
 template <class T>
 xt::xarray<T> sum_axes(const xt::xarray<T>& a, const std::vector<std::size_t>& axes, const Shape& out_shape) {
   xt::xarray<T> v;
@@ -69,19 +81,21 @@ xt::xarray<T> sum_axes(const xt::xarray<T>& a, const std::vector<std::size_t>& a
     v = xt::xarray<T>::from_shape(out_shape);
     v.data()[0] = static_cast<T>(((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7])));
     return v;
-  } else if (axes.size() == 1 && axes[0] == 0 && a.dimension() >= 2) {  // over rows (bias gradients): row adds
-    const std::size_t rows = a.shape()[0], cols = n / rows;
+  } else if (axes.size() == 1 && axes[0] == 0 && a.dimension() >= 2) {  // over rows (bias gradients)
+    // Each block of 64 rows is added up in order, then the blocks' sums in order: the same bits at any thread
+    // count, and each thread reads rows that the ops before it wrote on the same core (they split by rows too).
+    constexpr std::size_t kBlock = 64;
+    const std::size_t rows = a.shape()[0], cols = std::accumulate(a.shape().begin() + 1, a.shape().end(), std::size_t(1),
+                                                                   std::multiplies<>());
+    const std::size_t blocks = (rows + kBlock - 1) / kBlock;
+    std::vector<T> block_sums(blocks * cols, T(0));
+    parallel_for(blocks, std::max<std::size_t>(1, (1 << 14) / (kBlock * std::max<std::size_t>(cols, 1))),
+                 [&](std::size_t b0, std::size_t b1) {
+                   for (std::size_t b = b0; b < b1; ++b)
+                     add_rows(a.data(), b * kBlock, std::min(rows, (b + 1) * kBlock), cols, block_sums.data() + b * cols);
+                 });
     v = xt::zeros<T>({cols});
-    T* o = v.data();
-    const T* in = a.data();
-    // split by columns: each column still sums its rows in order, whatever the thread count
-    parallel_for(cols, std::max<std::size_t>(16, (1 << 14) / rows), [&](std::size_t c0, std::size_t c1) {
-      for (std::size_t r = 0; r < rows; ++r) {
-        const T* __restrict row = in + r * cols;
-        T* __restrict out = o;
-        for (std::size_t j = c0; j < c1; ++j) out[j] += row[j];
-      }
-    }, 16);
+    add_rows(block_sums.data(), 0, blocks, cols, v.data());
   } else {  // any other axes: the broadcasting reducer
     Shape kept = to_shape(a.shape());
     for (auto ax : axes) kept[ax] = 1;

@@ -156,6 +156,27 @@ BOOST_AUTO_TEST_CASE(gradcheck_reductions) {
   CHECK_GRADCHECK([](const V& x) { return ad::softmax(x[0], 1); }, uniform({4, 5}, 31, -3, 3));
 }
 
+// A sum over rows (a bias gradient) adds blocks of 64 rows on the threads, then the blocks: against a plain loop,
+// for shapes with no row, one block, a block and a tail, and several blocks of a 3-D tensor, in float64 and float32.
+BOOST_AUTO_TEST_CASE(sum_over_rows_matches_a_plain_loop) {
+  for (const Shape& shape : std::vector<Shape>{{0, 5}, {1, 7}, {64, 3}, {65, 3}, {300, 37}, {130, 3, 2}}) {
+    BOOST_TEST_CONTEXT("shape " << ad::shape_str(shape)) {
+      const Tensor64 a = uniform(shape, 32);
+      const std::size_t rows = shape[0];
+      const Shape out(shape.begin() + 1, shape.end());
+      std::size_t cols = 1;
+      for (std::size_t d : out) cols *= d;
+      xt::xarray<double> expect = xt::zeros<double>({cols});
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t j = 0; j < cols; ++j) expect(j) += a.data()[r * cols + j];
+      const Tensor64 expected = Tensor64(xt::xarray<double>(xt::reshape_view(expect, out)));
+      BOOST_TEST(ad::sum(a, {0}).shape() == out);
+      BOOST_TEST(max_abs_diff(ad::sum(a, {0}), expected) < 1e-12);
+      BOOST_TEST(max_abs_diff(ad::cast<double>(ad::sum(ad::cast<float>(a), {0})), expected) < 1e-4);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(max_splits_gradient_between_ties) {
   const Tensor64 a = Tensor64::from_vector({1, 3, 3, 2}, {4}, true);
   ad::max(a).backward();

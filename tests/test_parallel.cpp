@@ -147,13 +147,14 @@ BOOST_AUTO_TEST_CASE(every_chunk_runs_in_the_callers_flush_to_zero_mode) {
 BOOST_AUTO_TEST_CASE(elementwise_kernels_are_bit_identical_whatever_the_thread_count) {
   const ad::Tensor a = random_float({96, 700}, 1), b = random_float({96, 700}, 2), bias = random_float({700}, 3);
   const ad::Tensor maps = random_float({32, 16, 10, 10}, 4);  // sums to [1,C,1,1] are split by channels
+  const ad::Tensor tall = random_float({600, 50}, 5);  // a sum over rows in ten blocks of 64 rows (and a tail)
   auto run = [&] {
     return std::vector<ad::Tensor>{ad::add(a, b), ad::mul(a, b), ad::mul(a, 0.5f), ad::sigmoid(a), ad::tanh(a),
                                    ad::relu(a), ad::leaky_relu(a, 0.2f), ad::softplus(a), ad::exp(a), ad::square(a),
                                    ad::relu_grad(b, a), ad::sigmoid_grad(b, ad::sigmoid(a)), ad::sum(a, {0}),
                                    ad::broadcast_to(ad::Tensor::scalar(3.f), {96, 700}), ad::add(a, bias),
                                    ad::sum_to(maps, {1, 16, 1, 1}), ad::sum_to(maps, {16, 1, 1}), ad::sum_to(maps, {32, 1, 10, 10}),
-                                   ad::reshape(a, {700, 96})};
+                                   ad::reshape(a, {700, 96}), ad::sum(tall, {0})};
   };
   std::vector<ad::Tensor> one, two;
   {
