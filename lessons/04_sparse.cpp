@@ -248,12 +248,13 @@ int main(int argc, char** argv) {
     {
       std::map<std::size_t, std::unique_ptr<ae::KSparseAutoencoder>> others;  // k ≠ kK, trained side by side
       std::vector<std::function<void()>> sweep;
+      auto file = [](std::size_t k) { return "ksparse_k" + std::to_string(k) + ".npz"; };
       for (std::size_t k : kSweep)
         if (k != kK) {
           ad::Generator gen(seed);
           auto& m = others[k] = std::make_unique<ae::KSparseAutoencoder>(ksparse_options(k), gen);
           sweep.push_back([&, k, &m = *m] {
-            train_model(m, "k-sparse k=" + std::to_string(k), sweep_epochs, "ksparse_k" + std::to_string(k) + ".npz");
+            train_model(m, "k-sparse k=" + std::to_string(k), sweep_epochs, file(k));
           });
         }
       L.concurrently(sweep);
@@ -263,7 +264,7 @@ int main(int argc, char** argv) {
         if (k != kK) {
           ae::KSparseAutoencoder& m = *others[k];
           filters = ad::transpose(m.decoder_filters()).detach();
-          L.save_model(m, "ksparse_k" + std::to_string(k) + ".npz", "the k-sparse autoencoder with k = " + std::to_string(k));
+          L.save_model(m, file(k), "the k-sparse autoencoder with k = " + std::to_string(k));
         }
         for (auto& r : filter_rows("k=" + std::to_string(k), filters, kPerRow)) rows.push_back(r);
       }

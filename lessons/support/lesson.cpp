@@ -16,6 +16,17 @@ namespace lessons {
 
 namespace fs = std::filesystem;
 
+namespace {
+// Calls f when the scope ends, by return or by exception.
+template <class F>
+struct OnExit {
+  F f;
+  ~OnExit() { f(); }
+};
+template <class F>
+OnExit(F) -> OnExit<F>;
+}  // namespace
+
 Lesson::Lesson(Spec spec, Options options, std::string program)
     : spec_(std::move(spec)), options_(std::move(options)), program_(std::move(program)) {
   std::error_code ec;
@@ -77,22 +88,12 @@ void Lesson::concurrently(const std::vector<std::function<void()>>& jobs) {
   }
   std::vector<std::vector<std::pair<std::string, std::string>>> saved(jobs.size());  // each job's models
   concurrent_ = true;
-  try {
-    ad::parallel_tasks(jobs.size(), [&](std::size_t i) {
-      detail::job_models = &saved[i];
-      try {
-        jobs[i]();
-      } catch (...) {
-        detail::job_models = nullptr;
-        throw;
-      }
-      detail::job_models = nullptr;
-    });
-  } catch (...) {
-    concurrent_ = false;
-    throw;
-  }
-  concurrent_ = false;
+  OnExit leave{[&] { concurrent_ = false; }};
+  ad::parallel_tasks(jobs.size(), [&](std::size_t i) {
+    detail::job_models = &saved[i];
+    OnExit forget{[] { detail::job_models = nullptr; }};
+    jobs[i]();
+  });
   for (auto& models : saved) models_.insert(models_.end(), models.begin(), models.end());
 }
 
