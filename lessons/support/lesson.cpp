@@ -37,7 +37,8 @@ Lesson::Lesson(Spec spec, Options options, std::string program)
   const std::string probe = detail::temp_name(path(".write_test"));
   if (!std::ofstream(probe).good()) throw ad::Error("the output folder " + options_.out_dir + " is not writable");
   fs::remove(probe, ec);
-  for (const char* summary : {"metrics.json", "README.md", "index.html", "section.html"}) fs::remove(path(summary), ec);
+  for (const char* summary : {"metrics.json", "README.md", "index.html", "section.html", "page_models.js"})
+    fs::remove(path(summary), ec);
 }
 
 std::string Lesson::flag(const std::string& name) const {

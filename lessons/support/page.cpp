@@ -114,6 +114,8 @@ std::string Lesson::html(const std::string& prefix, const std::string& run_line)
     os << "<li><a href=\"" << escape(prefix + file) << "\">" << escape(file) << "</a>: " << inline_marks(desc) << "</li>\n";
   for (const auto& [file, desc] : models_)
     os << "<li><a href=\"" << escape(prefix + file) << "\">" << escape(file) << "</a>: " << inline_marks(desc) << "</li>\n";
+  if (fs::exists(path("page_models.js")))
+    os << "<li><a href=\"" << escape(prefix) << "page_models.js\">page_models.js</a>: " << inline_marks(detail::kPageModelsNote) << "</li>\n";
   if (!spec_.source.empty())
     os << "<li>the lesson's code: <a href=\"" << href(spec_.source, page_dir) << "\">" << escape(fs::path(spec_.source).filename().string())
        << "</a></li>\n";

@@ -244,6 +244,8 @@ void Lesson::finish(double seconds) {
        << "In C++, `nn::load(model, \"" << models_.front().first
        << "\")` fills a model built with the same options (the lesson's source shows them).\n";
   }
+  if (std::filesystem::exists(path("page_models.js")))
+    md << "\n## For the course page\n\n- `page_models.js`: " << detail::kPageModelsNote << "\n";
   std::ostringstream run;
   run << "`" << program_;
   if (options_.quick) run << " --quick";
