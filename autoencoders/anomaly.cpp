@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "autodiff/parallel.hpp"
 
@@ -21,6 +22,17 @@ std::vector<std::pair<double, bool>> pool(const char* op, const std::vector<doub
   return pooled;
 }
 }  // namespace
+
+double quantile(std::vector<double> values, double q) {
+  if (values.empty()) throw ad::Error("quantile: no values");
+  if (!(q >= 0.0 && q <= 1.0)) throw ad::Error("quantile: q = " + std::to_string(q) + " is outside [0, 1]");
+  for (double v : values)
+    if (!std::isfinite(v)) throw ad::Error("quantile: a value is not finite");
+  std::sort(values.begin(), values.end());
+  const double position = q * static_cast<double>(values.size() - 1);
+  const std::size_t below = static_cast<std::size_t>(position), above = std::min(below + 1, values.size() - 1);
+  return values[below] + (position - static_cast<double>(below)) * (values[above] - values[below]);
+}
 
 std::vector<double> squared_error_per_row(const ad::Tensor& data, const ad::Tensor& reconstructions) {
   if (data.dim() != 2 || data.shape() != reconstructions.shape())

@@ -15,6 +15,11 @@ namespace ae {
 // score(x) for each row: the mean squared error between a row of `data` and its reconstruction, in double.
 std::vector<double> squared_error_per_row(const ad::Tensor& data, const ad::Tensor& reconstructions);
 
+// The threshold τ as a quantile of scores: the q-quantile of `values` (0 ≤ q ≤ 1), linear between the sorted
+// values at positions ⌊q(n−1)⌋ and ⌈q(n−1)⌉ (numpy's and torch.quantile's default). Throws when there are no
+// values, a value is NaN, or q is outside [0, 1].
+double quantile(std::vector<double> values, double q);
+
 // AUROC of a score meant to be higher for `positives` (anomalies) than for `negatives` (normal data):
 // U / (n₊ n₋) with U = Σ rank(positive) − n₊(n₊+1)/2 over the pooled scores ranked from 1, tied scores sharing the
 // mean of their ranks: exactly the area under the empirical ROC curve, a tie counted as ½.

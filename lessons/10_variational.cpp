@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "autoencoders/anomaly.hpp"
 #include "autoencoders/autoencoder.hpp"
 #include "autoencoders/knn.hpp"
 #include "autoencoders/variational.hpp"
@@ -87,11 +88,6 @@ std::vector<double> column(const Tensor& codes, std::size_t j) {
   std::vector<double> c(codes.size(0));
   for (std::size_t i = 0; i < c.size(); ++i) c[i] = codes.data()[i * codes.size(1) + j];
   return c;
-}
-
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
 }
 
 // A class scatter of 2-D codes (the support's: ten distinct colours, each digit's name written large at the
@@ -205,7 +201,7 @@ std::vector<double> nearest_distance(const Tensor& database, const Tensor& queri
 class Holes {
  public:
   Holes(Tensor train_codes, const Tensor& test_codes)
-      : train_(std::move(train_codes)), threshold_(quantile(nearest_distance(train_, test_codes), 0.99)) {}
+      : train_(std::move(train_codes)), threshold_(ae::quantile(nearest_distance(train_, test_codes), 0.99)) {}
   double fraction(const Tensor& z) const {  // the share of the rows of z that lie in a hole
     const std::vector<double> d = nearest_distance(train_, z);
     return static_cast<double>(std::count_if(d.begin(), d.end(), [&](double v) { return v > threshold_; })) /

@@ -41,14 +41,6 @@ ae::Roc thin(const ae::Roc& roc, std::size_t max_points) {
   return out;
 }
 
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const std::size_t lo = static_cast<std::size_t>(pos);
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
-
 double fraction_above(const std::vector<double>& v, double threshold) {
   return static_cast<double>(std::count_if(v.begin(), v.end(), [&](double s) { return s > threshold; })) /
          static_cast<double>(v.size());
@@ -181,7 +173,7 @@ int main(int argc, char** argv) {
       det.model->eval();
       L.save_model(*det.model, file, description);
       det.train_errors = reconstruction_errors(*det.model, images);
-      det.threshold = quantile(det.train_errors, kThresholdQuantile);
+      det.threshold = ae::quantile(det.train_errors, kThresholdQuantile);
       return det;
     };
     auto without = [&](std::size_t d) {  // the training set without digit d
@@ -233,7 +225,7 @@ int main(int argc, char** argv) {
     const std::vector<double> fashion_err = reconstruction_errors(*full.model, fashion.images);
     const double auroc_fashion = ae::auroc(fashion_err, digit_err);
     const double fashion_tpr = fraction_above(fashion_err, full.threshold), digit_fpr = fraction_above(digit_err, full.threshold);
-    const double threshold_99 = quantile(full.train_errors, 0.99);
+    const double threshold_99 = ae::quantile(full.train_errors, 0.99);
     L.say("MNIST against Fashion-MNIST: AUROC " + fmt(auroc_fashion, 5) + "; at tau = " + fmt(full.threshold, 4) +
           " (95th percentile of training errors) TPR " + fmt(fashion_tpr, 4) + ", FPR " + fmt(digit_fpr, 4));
 
@@ -315,9 +307,9 @@ int main(int argc, char** argv) {
                  .size(1000, 560),
              "Error histograms: MNIST test digits against Fashion-MNIST items, with the threshold",
              "001 \"Anomaly detection with AEs\"",
-             "The two distributions barely overlap: the digits' median error is " + fmt(quantile(digit_err, 0.5), 2) +
-                 ", the clothes' " + fmt(quantile(fashion_err, 0.5), 2) +
-                 ", " + fmt(quantile(fashion_err, 0.5) / quantile(digit_err, 0.5), 2) + " times higher. Everything right of the threshold is flagged: " + fmt(100 * fashion_tpr, 3) +
+             "The two distributions barely overlap: the digits' median error is " + fmt(ae::quantile(digit_err, 0.5), 2) +
+                 ", the clothes' " + fmt(ae::quantile(fashion_err, 0.5), 2) +
+                 ", " + fmt(ae::quantile(fashion_err, 0.5) / ae::quantile(digit_err, 0.5), 2) + " times higher. Everything right of the threshold is flagged: " + fmt(100 * fashion_tpr, 3) +
                  "% of the Fashion items (true positives) and " + fmt(100 * digit_fpr, 3) +
                  "% of the normal test digits (false positives, close to the 5% the threshold was set for on the "
                  "training digits).");

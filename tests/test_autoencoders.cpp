@@ -832,6 +832,19 @@ BOOST_AUTO_TEST_CASE(same_seed_same_numbers) {
 }
 
 // AUROC is the Mann–Whitney statistic with ties counted as ½, and the area under roc_curve's points.
+// numpy.quantile's default (linear between the two nearest ranks): np.quantile([4, 1, 3, 2], q) for q = 0, 0.5,
+// 0.95, 1 is 1, 2.5, 3.85, 4.
+BOOST_AUTO_TEST_CASE(quantile_interpolates_between_ranks_as_numpy_does) {
+  BOOST_TEST(ae::quantile({4, 1, 3, 2}, 0.0) == 1.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ae::quantile({4, 1, 3, 2}, 0.5) == 2.5, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ae::quantile({4, 1, 3, 2}, 0.95) == 3.85, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ae::quantile({4, 1, 3, 2}, 1.0) == 4.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ae::quantile({7}, 0.3) == 7.0, boost::test_tools::tolerance(1e-12));
+  CHECK_THROWS_WITH(ae::quantile({}, 0.5), "quantile", "no values");
+  CHECK_THROWS_WITH(ae::quantile({1, 2}, 1.5), "quantile", "outside [0, 1]");
+  CHECK_THROWS_WITH(ae::quantile({1, std::nan("")}, 0.5), "quantile", "not finite");
+}
+
 BOOST_AUTO_TEST_CASE(auroc_is_mann_whitney_with_ties_and_the_area_under_the_roc_curve) {
   using boost::test_tools::tolerance;
   BOOST_TEST(ae::auroc({0.8, 0.4}, {0.4, 0.1}) == 0.875, tolerance(1e-12));  // 3.5 of the 4 pairs
