@@ -350,9 +350,13 @@
     const detector = MODELS["11_anomaly_detection"];  // absent when lesson 11 has not run
     const anomaly = detector ? model("11_anomaly_detection", "anomaly_ae") : null;
     const fashion = detector ? data("11_anomaly_detection", "fashion_items").values : null;
-    const size = 280, pad = el("canvas", { width: size, height: size, class: "ae-pad", role: "img",
-      "aria-label": "drawing area: draw a digit with the mouse, a finger or a pen" });
+    const size = 280, pad = el("canvas", { width: size, height: size, class: "ae-pad", role: "img", tabindex: "0",
+      "aria-label": "drawing area: draw a digit with the mouse, a finger or a pen, or with the keyboard: " +
+        "the arrow keys move the pen, the space bar puts it down or lifts it" });
     const pen = pad.getContext("2d");
+    // the keyboard's pen: a ring on a canvas laid over the pad (the pad's own pixels are the models' input)
+    const ring = el("canvas", { width: size, height: size, class: "ae-pen", "aria-hidden": "true" });
+    const penText = el("p", { class: "ae-readout", "aria-live": "polite" });
     const eps = gaussianField(1, PIXELS);
     const noise = el("input", { type: "range", min: 0, max: 100, step: 5, value: 0, id: "ae-noise", "aria-label": "Gaussian noise sigma, 0 to 1" });
     const noiseOut = el("output", { for: "ae-noise" });
@@ -400,7 +404,10 @@
     }
     let last = null;
     function stroke(e) {
-      const r = pad.getBoundingClientRect(), p = [((e.clientX - r.left) / r.width) * size, ((e.clientY - r.top) / r.height) * size];
+      const r = pad.getBoundingClientRect();
+      drawTo([((e.clientX - r.left) / r.width) * size, ((e.clientY - r.top) / r.height) * size]);
+    }
+    function drawTo(p) {  // a line from the last point (or a dot), 20 px wide: 2 of the 28 pixels
       pen.strokeStyle = "#fff";
       pen.lineWidth = 20;
       pen.lineCap = pen.lineJoin = "round";
@@ -421,6 +428,45 @@
       if (last) stroke(e);
     });
     for (const end of ["pointerup", "pointercancel"]) pad.addEventListener(end, () => (last = null));
+    // keyboard: the arrows move the pen by one of the 28 pixels (ten with Shift), the space bar (or Enter) puts it
+    // down, which draws a dot, or lifts it; moving while it is down draws
+    const keyPen = { at: [size / 2, size / 2], down: false, shown: false };
+    function showPen() {
+      const g = ring.getContext("2d");
+      g.clearRect(0, 0, size, size);
+      if (keyPen.shown) {
+        g.strokeStyle = keyPen.down ? "#ff7f0e" : "#2b9bd6";
+        g.lineWidth = 3;
+        g.beginPath();
+        g.arc(keyPen.at[0], keyPen.at[1], 12, 0, 2 * Math.PI);
+        g.stroke();
+      }
+      const [x, y] = keyPen.at.map((v) => Math.floor(v / (size / SIDE)));
+      penText.textContent = keyPen.shown ? "keyboard pen at pixel (" + x + ", " + y + ") of 28 × 28, " + (keyPen.down ? "down: moving draws" : "up") : "";
+    }
+    pad.addEventListener("keydown", (e) => {
+      const step = (e.shiftKey ? 10 : 1) * (size / SIDE);
+      const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+      if (moves[e.key]) {
+        const to = keyPen.at.map((v, i) => Math.min(size - 5, Math.max(5, v + moves[e.key][i])));
+        if (keyPen.down) {
+          last = keyPen.at;
+          drawTo(to);
+        }
+        keyPen.at = to;
+      } else if (e.key === " " || e.key === "Enter") {
+        keyPen.down = !keyPen.down;
+        if (keyPen.down) {
+          last = null;
+          drawTo(keyPen.at);
+        }
+      } else return;
+      e.preventDefault();
+      last = null;
+      keyPen.shown = true;
+      showPen();
+    });
+    pad.addEventListener("blur", () => ((keyPen.shown = keyPen.down = false), showPen()));
     noise.addEventListener("input", update);
     let nextDigit = 0, nextItem = 0;
     const button = (text, action) => {
@@ -438,7 +484,7 @@
     const body = panel.querySelector(".ae-body");
     body.append(
       el("div", { class: "ae-row ae-draw" }, [
-        el("div", {}, [pad, el("div", { class: "ae-controls" }, [...buttons])]),
+        el("div", {}, [el("div", { class: "ae-padbox" }, [pad, ring]), penText, el("div", { class: "ae-controls" }, [...buttons])]),
         el("div", {}, [
           el("label", { class: "ae-slider" }, ["noise σ ", noise]), noiseOut,
           el("div", { class: "ae-row" }, outputs), anomaly ? verdict : "",

@@ -1,9 +1,10 @@
 // tests/browser_check.sh adds this script to a copy of the course page: after the panels have started, it uses them
 // as a person would, with synthetic pointer, keyboard and input events (hover and press on the scatters, arrow keys,
-// the interpolation slider and its digit choice, a stroke on the drawing pad, the noise slider, the buttons), checks
-// that each changed what it should, and writes the result into <pre id="ae-interaction">: "interaction: ok (N
-// checks)" or "interaction: FAILED" with the failed checks, then what the drawing panel said for each input.
-// (A range input's own keyboard handling is the browser's: synthetic key events do not move it, so it is not here.)
+// the interpolation slider and its digit choice, strokes on the drawing pad by pointer and by keyboard, the noise
+// slider, the buttons), checks that each changed what it should, and writes the result into <pre id="ae-interaction">:
+// "interaction: ok (N checks)" or "interaction: FAILED" with the failed checks, then what the drawing panel said for
+// each input. (A range input's own keyboard handling is the browser's: synthetic key events do not move it, so it is
+// not here.)
 (function () {
   "use strict";
   const passed = [], failed = [], seen = [];
@@ -72,6 +73,20 @@
     if (verdict) seen.push("a test digit: " + verdict.textContent);
     button("clear").click();
     expect(blank(input), "draw: clear empties the input");
+    const key = (k, shift) => pad.dispatchEvent(new KeyboardEvent("keydown", { key: k, shiftKey: !!shift, bubbles: true }));
+    const penSays = () => panel.querySelector(".ae-readout").textContent;
+    pad.focus();
+    key("ArrowUp", true);
+    expect(blank(input) && /pen at pixel \(14, 4\) of 28 × 28, up/.test(penSays()),
+      "draw: Shift+up moves the keyboard pen ten pixels without drawing (" + penSays() + ")");
+    key(" ");
+    for (let k = 0; k < 12; k++) key("ArrowDown");
+    expect(!blank(input) && !blank(denoised) && /pixel \(14, 16\) .* down/.test(penSays()),
+      "draw: with the pen down (space bar) the down arrow draws a stroke the models see (" + penSays() + ")");
+    key(" ");
+    expect(/up$/.test(penSays()), "draw: the space bar lifts the keyboard pen");
+    if (verdict) seen.push("a keyboard stroke: " + verdict.textContent);
+    button("clear").click();
     pointer(pad, "pointerdown", 0.5, 0.15);
     for (let k = 1; k <= 10; k++) pointer(pad, "pointermove", 0.5 - 0.01 * k, 0.15 + 0.07 * k);
     pad.dispatchEvent(new PointerEvent("pointerup", { bubbles: true, pointerId: 1 }));
