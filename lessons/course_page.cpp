@@ -46,8 +46,8 @@ const std::vector<Panel> kPanels = {
     {"ae-draw", "05_denoising", "denoising.png", "Try it: draw a digit",
      "Draw in the black square with the mouse, a finger or a pen, or with the keyboard (Tab to the square: the arrow "
      "keys move the pen, Shift moves it ten pixels, the space bar puts it down and lifts it). The drawing is prepared "
-     "as MNIST's digits were "
-     "(its ink scaled into 20×20 pixels, its centre of mass moved to the centre of 28×28), Gaussian noise of the "
+     "as MNIST's digits were (its ink scaled into 20×20 pixels, its centre of mass moved to the centre of 28×28), "
+     "Gaussian noise of the "
      "chosen σ is added, clip(x + σε, 0, 1) with one fixed draw of ε, and the result goes to this lesson's "
      "denoising autoencoder (trained on Gaussian noise; the slider marks its level) and to lesson 11's anomaly "
      "detector, the autoencoder trained on all MNIST training digits whose reconstruction error, (1/784) Σ (x − "

@@ -405,17 +405,18 @@
     let last = null;
     function stroke(e) {
       const r = pad.getBoundingClientRect();
-      drawTo([((e.clientX - r.left) / r.width) * size, ((e.clientY - r.top) / r.height) * size]);
+      const p = [((e.clientX - r.left) / r.width) * size, ((e.clientY - r.top) / r.height) * size];
+      line(last || p, p);
+      last = p;
     }
-    function drawTo(p) {  // a line from the last point (or a dot), 20 px wide: 2 of the 28 pixels
+    function line(from, to) {  // 20 px wide: 2 of the 28 pixels; from = to draws a dot
       pen.strokeStyle = "#fff";
       pen.lineWidth = 20;
       pen.lineCap = pen.lineJoin = "round";
       pen.beginPath();
-      pen.moveTo(...(last || p));
-      pen.lineTo(...p);
+      pen.moveTo(...from);
+      pen.lineTo(...to);
       pen.stroke();
-      last = p;
       loaded = null;
       update();
     }
@@ -449,20 +450,13 @@
       const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
       if (moves[e.key]) {
         const to = keyPen.at.map((v, i) => Math.min(size - 5, Math.max(5, v + moves[e.key][i])));
-        if (keyPen.down) {
-          last = keyPen.at;
-          drawTo(to);
-        }
+        if (keyPen.down) line(keyPen.at, to);
         keyPen.at = to;
       } else if (e.key === " " || e.key === "Enter") {
         keyPen.down = !keyPen.down;
-        if (keyPen.down) {
-          last = null;
-          drawTo(keyPen.at);
-        }
+        if (keyPen.down) line(keyPen.at, keyPen.at);
       } else return;
       e.preventDefault();
-      last = null;
       keyPen.shown = true;
       showPen();
     });
