@@ -4,7 +4,8 @@
 //   bench_vae  ...                                                   784-400-20-400-784, summed BCE + KL
 //   bench_conv ...                                                   the reference's conv AE, MSE
 // The last line printed is one JSON object: model, batch, sec_per_epoch (median of epochs 2..N), samples_per_sec,
-// peak_rss_mb, threads, blas.
+// peak_rss_mb, threads, blas, core_round_trip_ns (bench/core_probe.hpp: measured before epoch 1 and after each
+// epoch, outside the timed epochs).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+
+#include "core_probe.hpp"
 
 #include "autodiff/blas.hpp"
 #include "autodiff/parallel.hpp"
@@ -96,11 +99,13 @@ int main(int argc, char** argv) {
     else model = std::make_unique<ae::ConvAutoencoder>(ae::ConvOptions(), gen);  // the reference conv AE
     nn::Adam adam(model->named_parameters(), 1e-3);
     nn::DataLoader loader(train.images, {}, batch, gen);
-    std::vector<double> secs;
+    std::vector<double> secs, round_trips{bench::core_round_trip_ns()};
     ae::Callbacks cb;
     cb.on_epoch = [&](const ae::EpochStats& s) {
       secs.push_back(s.seconds);
-      std::printf("epoch %zu: %.3f s, loss %.5f\n", s.epoch, s.seconds, s.loss());
+      round_trips.push_back(bench::core_round_trip_ns());
+      std::printf("epoch %zu: %.3f s, loss %.5f, CPU 0-1 round trip after it %.0f ns\n", s.epoch, s.seconds, s.loss(),
+                  round_trips.back());
       std::fflush(stdout);
     };
     ae::fit(*model, loader, adam, epochs, cb);
@@ -117,10 +122,13 @@ int main(int argc, char** argv) {
         std::snprintf(buf, sizeof buf, ", \"test_mse_per_pixel\": %.5f", ae::evaluate(*model, test.images).loss());
       metric = buf;
     }
+    std::string trips;
+    for (double t : round_trips) trips += (trips.empty() ? "" : ", ") + std::to_string(static_cast<long>(t));
     std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"batch\": %zu, \"epochs\": %zu, \"sec_per_epoch\": %.4f, "
-                "\"samples_per_sec\": %.0f, \"peak_rss_mb\": %.1f, \"threads\": %d, \"blas\": \"%s\"%s}\n",
+                "\"samples_per_sec\": %.0f, \"peak_rss_mb\": %.1f, \"threads\": %d, \"blas\": \"%s\", "
+                "\"core_round_trip_ns\": [%s]%s}\n",
                 model_name.c_str(), data.c_str(), batch, epochs, median, static_cast<double>(train.size()) / median,
-                peak_rss_mb(), ad::num_threads(), ad::blas::config().c_str(), metric.c_str());
+                peak_rss_mb(), ad::num_threads(), ad::blas::config().c_str(), trips.c_str(), metric.c_str());
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "bench_" << model_name << ": error: " << e.what() << "\n";

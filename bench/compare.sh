@@ -58,7 +58,7 @@ rows=()
 for spec in "mlp 32" "mlp 128" "mlp 512" "vae 128" "conv 128"; do
   set -- $spec
   model=$1 batch=$2
-  os="" ts="" rss=0
+  os="" ts="" rss=0 trips=""
   for ((r = 1; r <= repeats; ++r)); do
     echo "== $model, batch $batch ($r/$repeats)" >&2
     ours=$(AE_NUM_THREADS=$threads \
@@ -68,7 +68,9 @@ for spec in "mlp 32" "mlp 128" "mlp 512" "vae 128" "conv 128"; do
              --data fashion --mnist-dir "$root/data/mnist" | last_json)
     os+=" $(field "$ours" sec_per_epoch)"
     ts+=" $(field "$theirs" sec_per_epoch_median)"
-    echo "   ours $(field "$ours" sec_per_epoch) s/epoch, PyTorch $(field "$theirs" sec_per_epoch_median) s/epoch" >&2
+    pair_trips=$(field "$ours" core_round_trip_ns | tr -d '[],')
+    trips+=" $pair_trips"
+    echo "   ours $(field "$ours" sec_per_epoch) s/epoch, PyTorch $(field "$theirs" sec_per_epoch_median) s/epoch; CPU 0-1 round trips (ns) around our epochs: $pair_trips" >&2
     rss=$(field "$ours" peak_rss_mb)
     blas=$(field "$ours" blas)
   done
@@ -81,11 +83,19 @@ for spec in "mlp 32" "mlp 128" "mlp 512" "vae 128" "conv 128"; do
     gemm_ms=$(field "$("$root/build/bench/bench_autodiff" --mlp-batch "$batch" --threads "$threads" | last_json)" mlp_gemm_ms)
     floor=$(/usr/bin/python3 -c "import math; print('%.2f' % ($gemm_ms / 1000 * math.ceil(60000 / $batch) / $t))")
   fi
-  rows+=("$(printf '%-6s %6s %10s %11s %6s %11s %5s %6s %8.0f' "$model" "$batch" "$o" "$t" "$ratio" "$range" "$best" "$floor" "$rss")")
+  # the round trips measured around our epochs: lowest-highest, and the share of them above twice the lowest (the
+  # two CPUs apart; bench/core_probe.hpp)
+  far=$(/usr/bin/python3 -c "
+import sys
+v = [float(x) for x in sys.argv[1].split() if float(x) > 0]
+print('%.0f-%.0f/%d%%' % (min(v), max(v), round(100 * sum(x > 2 * min(v) for x in v) / len(v))) if v else '-')" "$trips")
+  rows+=("$(printf '%-6s %6s %10s %11s %6s %11s %5s %6s %8.0f %14s' "$model" "$batch" "$o" "$t" "$ratio" "$range" "$best" "$floor" "$rss" "$far")")
 done
 echo
 echo "BLAS: $blas"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s %6s %10s %11s %6s %11s %5s %6s %8s\n' model batch "ours s/ep" "torch s/ep" ratio "pair ratios" best floor "RSS MB"
+printf '%-6s %6s %10s %11s %6s %11s %5s %6s %8s %14s\n' model batch "ours s/ep" "torch s/ep" ratio "pair ratios" best floor "RSS MB" "rt ns/far"
 for r in "${rows[@]}"; do echo "$r"; done
 echo "ratio: of the medians; pair ratios: their range over the pairs; best: of the fastest runs; floor: the MLP's GEMM-only bound / PyTorch"
+echo "rt ns/far: cache-line round trip between CPUs 0 and 1 around our epochs, lowest-highest, and the share above twice the lowest"
+echo "(the host had moved the two virtual CPUs apart: our two threads then run up to 2x slower; docs/PERFORMANCE.md)"
