@@ -45,33 +45,36 @@ void load_slots(const char* opt, const Named<T>& params, const Named<T>& state, 
     for (auto& [name, t] : state)
       if (name == pname + "." + slot) into.push_back(t.detach());
 }
-// Calls update(i, grad, begin, end) on ranges of the parameters that have a gradient, in one parallel pass over
-// all their elements laid end to end: the small tensors (biases) do not each run a pass of their own, alone on
-// one thread. Each parameter starts at a multiple of 16 in that line and the cuts fall on multiples of 16, so a
-// parameter is cut only where its vectorised update would also start a new block: the same bits whatever the
-// thread count.
+// Calls update(i, grad, begin, end) on ranges of the parameters that have a gradient, in one parallel pass: with
+// T threads, thread t takes the t-th share of every parameter's rows (its first axis, cut at multiples of 16 rows),
+// as the products cut a weight's rows, so each thread updates the rows its own products read and wrote (why:
+// docs/PERFORMANCE.md, "Two CPUs that move apart"). Cuts fall on multiples of 16 elements of a parameter, where
+// its vectorised update would also start a new block: the same bits whatever the thread count.
 template <class T, class F>
 void for_each_parameter_range(const Named<T>& params, F update) {
   struct Range {
-    std::size_t index, start, n;
+    std::size_t index, rows, row_size;
     TensorT<T> grad;
   };
   std::vector<Range> ranges;
   std::size_t total = 0;
   for (std::size_t i = 0; i < params.size(); ++i) {
     TensorT<T> g = params[i].second.grad();
-    if (!g.defined() || params[i].second.numel() == 0) continue;
-    total = (total + 15) / 16 * 16;
-    ranges.push_back({i, total, params[i].second.numel(), g});
-    total += params[i].second.numel();
+    const std::size_t n = params[i].second.numel();
+    if (!g.defined() || n == 0) continue;
+    const std::size_t rows = params[i].second.dim() ? params[i].second.size(0) : 1;
+    ranges.push_back({i, rows, n / rows, g});
+    total += n;
   }
-  ad::parallel_for(total, 1 << 14, [&](std::size_t b, std::size_t e) {
+  const std::size_t threads = total < (1 << 15) ? 1 : static_cast<std::size_t>(ad::num_threads());
+  ad::parallel_for(threads, 1, [&](std::size_t t0, std::size_t t1) {
     const ad::FlushDenormals ftz;  // optimizer state decays toward 0 where a gradient stays 0
-    auto r = std::upper_bound(ranges.begin(), ranges.end(), b, [](std::size_t x, const Range& q) { return x < q.start; }) - 1;
-    for (; r != ranges.end() && r->start < e; ++r)
-      if (b < r->start + r->n)  // (b may fall in the gap after a parameter)
-        update(r->index, r->grad.data(), std::max(b, r->start) - r->start, std::min(e, r->start + r->n) - r->start);
-  }, 16);
+    for (const Range& r : ranges) {
+      const std::size_t step = ((r.rows + threads - 1) / threads + 15) / 16 * 16;
+      const std::size_t b = std::min(r.rows, t0 * step) * r.row_size, e = std::min(r.rows, t1 * step) * r.row_size;
+      if (b < e) update(r.index, r.grad.data(), b, e);
+    }
+  });
 }
 }  // namespace
 

@@ -455,8 +455,9 @@ BOOST_AUTO_TEST_CASE(training_is_deterministic_for_a_seed_and_a_thread_count) {
 }
 
 BOOST_AUTO_TEST_CASE(optimizers_step_all_parameters_in_one_pass_as_if_one_at_a_time) {
-  // Adam and SGD update the parameters' elements laid end to end, cut across the threads wherever the cut falls:
-  // the result must be, bit for bit, that of one optimizer per parameter on one thread.
+  // Adam and SGD update every parameter in one pass, each thread its share of every parameter's rows (a {5} or
+  // {7, 1} parameter whole on one thread, {200, 210} cut after row 112 of 2 and rows 80, 160 of 3): the result
+  // must be, bit for bit, that of one optimizer per parameter on one thread.
   const std::vector<Shape> shapes = {{5}, {200, 210}, {3}, {0}, {100, 150}, {7, 1}};
   auto run = [&](int threads, bool together, bool adam) {
     Threads t(threads);
