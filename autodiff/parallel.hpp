@@ -1,5 +1,6 @@
-// The library's own threads. Heavy kernels (matrix products, convolutions, large elementwise ops, Adam) cut
-// their work into one contiguous chunk per thread; OpenBLAS itself always runs single-threaded inside a chunk.
+// The library's own threads. Heavy kernels (matrix products, convolutions, large elementwise ops) cut their work
+// into one contiguous chunk per thread, Adam and SGD into a share of every parameter's rows per thread; OpenBLAS
+// itself always runs single-threaded inside a chunk.
 //
 // Why not OpenBLAS's threads: on the autoencoders' small products its two-thread hand-off costs more than it
 // gains (docs/PERFORMANCE.md, "Threads").
