@@ -403,8 +403,9 @@ BOOST_AUTO_TEST_CASE(sampling_is_seeded_and_has_the_right_moments) {
 // ---- fused batch norm: the same as its readable formula, in value and in first and second derivatives ------
 
 BOOST_AUTO_TEST_CASE(batch_norm_matches_reference_and_gradchecks) {
-  // [3, 2, 5, 7]: runs of 35 values, two full blocks of 16 lanes and a tail of 3
-  for (const Shape& shape : {Shape{6, 4}, Shape{2, 3, 3, 3}, Shape{3, 2, 5, 7}}) {
+  // [3, 2, 5, 7]: runs of 35 values, two full blocks of 16 lanes and a tail of 3; [19, 2, 3, 3]: three blocks of
+  // samples (8, 8, 3) whose sums are added
+  for (const Shape& shape : {Shape{6, 4}, Shape{2, 3, 3, 3}, Shape{3, 2, 5, 7}, Shape{19, 2, 3, 3}}) {
     BOOST_TEST_CONTEXT("shape " << ad::shape_str(shape)) {
       const Tensor64 x = uniform(shape, 70, -2, 2), gamma = uniform({shape[1]}, 71, 0.5, 1.5), beta = uniform({shape[1]}, 72);
       std::vector<double> mean, var;
