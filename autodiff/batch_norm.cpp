@@ -30,6 +30,7 @@ TensorT<T> batch_norm_reference(const TensorT<T>& x, const TensorT<T>& gamma, co
 namespace {
 constexpr std::size_t kLanes = 16;
 constexpr std::size_t kSamplesPerBlock = 8;
+std::size_t sample_blocks(std::size_t n) { return (n + kSamplesPerBlock - 1) / kSamplesPerBlock; }
 
 // Σ term(j) over the n runs of one channel, run b being the s values j = b·stride + i: each run summed in kLanes
 // lanes of T so that the loop vectorises, the lanes carried from run to run in double.
@@ -62,8 +63,7 @@ AE_MULTIVERSION void channel_map(std::size_t n, std::size_t stride, std::size_t 
 // channel ch of block b, samples [n0, n1), whose first value is at offset `at`.
 template <class Body>
 void for_sample_blocks(std::size_t n, std::size_t c, std::size_t s, Body body) {
-  const std::size_t blocks = (n + kSamplesPerBlock - 1) / kSamplesPerBlock;
-  parallel_for(blocks, 1, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(sample_blocks(n), 1, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t b = b0; b < b1; ++b) {
       const std::size_t n0 = b * kSamplesPerBlock, n1 = std::min(n, n0 + kSamplesPerBlock);
       for (std::size_t ch = 0; ch < c; ++ch) body(b, ch, n0, n1, (n0 * c + ch) * s);
@@ -77,7 +77,7 @@ void for_sample_blocks(std::size_t n, std::size_t c, std::size_t s, Body body) {
 template <class T, class... F>
 std::array<std::vector<double>, sizeof...(F)> channel_sums(std::size_t n, std::size_t c, std::size_t s, F... terms) {
   constexpr std::size_t K = sizeof...(F);
-  const std::size_t blocks = (n + kSamplesPerBlock - 1) / kSamplesPerBlock;
+  const std::size_t blocks = sample_blocks(n);
   std::vector<double> partial(blocks * c * K);
   for_sample_blocks(n, c, s, [&](std::size_t b, std::size_t ch, std::size_t n0, std::size_t n1, std::size_t at) {
     std::size_t k = 0;
