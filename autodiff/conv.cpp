@@ -1,4 +1,4 @@
-// 2-D convolution (NCHW) by im2col + one GEMM over the whole batch, and its two adjoints.
+// 2-D convolution (NCHW) by im2col + GEMM, and its two adjoints, in blocks of a few samples.
 //
 //   conv2d:             Y = W · cols(X)            [O, N·Ho·Wo] = [O, C·kh·kw] · [C·kh·kw, N·Ho·Wo]
 //   conv_transpose2d:   X = col2im(Wᵀ · Y)         the adjoint of conv2d in X
@@ -58,32 +58,30 @@ AE_MULTIVERSION void gather(T* __restrict out, const T* __restrict src, const st
   for (std::size_t k = 0; k < n; ++k) out[k] = src[at[k]];
 }
 
-// cols[(c·kh + i)·kw + j, (n·Ho + y)·Wo + x] = X[n, c, y·s − p + i, x·s − p + j] (0 outside).
-// Split over the threads by samples: each writes its own columns.
+// One block of samples [n0, n0 + b.n) (b: the geometry with b.n samples) in the columns of a buffer whose rows
+// are ld long: cols[(c·kh + i)·kw + j, (n·Ho + y)·Wo + x] = X[n0 + n, c, y·s − p + i, x·s − p + j] (0 outside).
 template <class T>
-void im2col(const Geometry& g, const T* x, T* cols) {
-  const std::size_t P = g.positions(), hw = g.ho * g.wo, taps = g.kh * g.kw, wp = g.w + 2 * g.pad;
-  const std::vector<std::uint32_t> tap = tap_offsets(g);
-  parallel_for(g.n, 1, [&](std::size_t n0, std::size_t n1) {
-    std::vector<T> padded((g.h + 2 * g.pad) * wp, T(0));  // the border stays 0
-    for (std::size_t n = n0; n < n1; ++n)
-      for (std::size_t c = 0; c < g.c; ++c) {
-        const T* plane = x + (n * g.c + c) * g.h * g.w;
-        for (std::size_t y = 0; y < g.h; ++y) std::memcpy(&padded[(y + g.pad) * wp + g.pad], plane + y * g.w, g.w * sizeof(T));
-        for (std::size_t t = 0; t < taps; ++t) gather(cols + (c * taps + t) * P + n * hw, padded.data(), &tap[t * hw], hw);
-      }
-  });
+void im2col(const Geometry& b, const T* x, T* cols, std::size_t ld, const std::vector<std::uint32_t>& tap) {
+  const std::size_t hw = b.ho * b.wo, taps = b.kh * b.kw, wp = b.w + 2 * b.pad;
+  std::vector<T> padded((b.h + 2 * b.pad) * wp, T(0));  // the border stays 0
+  for (std::size_t n = 0; n < b.n; ++n)
+    for (std::size_t c = 0; c < b.c; ++c) {
+      const T* plane = x + (n * b.c + c) * b.h * b.w;
+      for (std::size_t y = 0; y < b.h; ++y) std::memcpy(&padded[(y + b.pad) * wp + b.pad], plane + y * b.w, b.w * sizeof(T));
+      for (std::size_t t = 0; t < taps; ++t) gather(cols + (c * taps + t) * ld + n * hw, padded.data(), &tap[t * hw], hw);
+    }
 }
 
 // The adjoint of im2col: X[n, c, y·s − p + i, x·s − p + j] += cols[...], written as a gather: each input pixel
 // sums the entries of cols that came from it (at most ⌈kh/s⌉·⌈kw/s⌉), so no pixel is read and written back once
 // per tap. Pixels are grouped by how many entries they sum; sources[m] lists, for the pixels with m entries,
-// each pixel's offset and its m offsets into one (sample, channel)'s block of cols (tap t, position k: t·P + k).
+// each pixel's offset and its m offsets into one (sample, channel)'s block of cols (tap t, position k: t·ld + k).
 struct Sources {
   std::vector<std::vector<std::uint32_t>> by_count;  // [m]: (pixel, offset_1 … offset_m) for every such pixel
 };
-inline Sources col2im_sources(const Geometry& g) {
-  const std::size_t P = g.positions(), hw = g.ho * g.wo;
+inline Sources col2im_sources(const Geometry& g, std::size_t ld) {
+  if (static_cast<double>(g.kh * g.kw) * static_cast<double>(ld) >= 4294967296.0)
+    detail::fail("conv: the column block [", g.kh * g.kw, " taps, ", ld, "] is too large for 32-bit offsets");
   std::vector<std::vector<std::uint32_t>> per_pixel(g.h * g.w);
   for (std::size_t i = 0; i < g.kh; ++i)
     for (std::size_t j = 0; j < g.kw; ++j)
@@ -93,9 +91,8 @@ inline Sources col2im_sources(const Geometry& g) {
           const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(x * g.stride + j) - static_cast<std::ptrdiff_t>(g.pad);
           if (iy < 0 || ix < 0 || iy >= static_cast<std::ptrdiff_t>(g.h) || ix >= static_cast<std::ptrdiff_t>(g.w)) continue;
           per_pixel[static_cast<std::size_t>(iy) * g.w + static_cast<std::size_t>(ix)].push_back(
-              static_cast<std::uint32_t>((i * g.kw + j) * P + y * g.wo + x));
+              static_cast<std::uint32_t>((i * g.kw + j) * ld + y * g.wo + x));
         }
-  (void)hw;
   Sources s;
   for (std::size_t q = 0; q < per_pixel.size(); ++q) {
     const std::size_t m = per_pixel[q].size();
@@ -116,46 +113,86 @@ void sum_sources(T* __restrict plane, const T* __restrict block, const std::vect
   }
 }
 
+// X of one block of samples from its columns (rows ld long; sources made with the same ld).
 template <class T>
-void col2im(const Geometry& g, const T* cols, T* x) {
-  const std::size_t P = g.positions(), hw = g.ho * g.wo, taps = g.kh * g.kw;
-  if (static_cast<double>(taps) * static_cast<double>(P) >= 4294967296.0)
-    detail::fail("conv: the column matrix [", taps, ", ", P, "] is too large for 32-bit offsets; use smaller batches");
-  const Sources sources = col2im_sources(g);
-  parallel_for(g.n, 1, [&](std::size_t n0, std::size_t n1) {
-    for (std::size_t n = n0; n < n1; ++n)
-      for (std::size_t c = 0; c < g.c; ++c) {
-        T* plane = x + (n * g.c + c) * g.h * g.w;
-        const T* block = cols + c * taps * P + n * hw;
-        for (std::size_t m = 0; m < sources.by_count.size(); ++m) {
-          const auto& list = sources.by_count[m];
-          if (list.empty()) continue;
-          switch (m) {
-            case 0: for (std::size_t e = 0; e < list.size(); ++e) plane[list[e]] = T(0); break;
-            case 1: sum_sources<1>(plane, block, list, m); break;
-            case 2: sum_sources<2>(plane, block, list, m); break;
-            case 4: sum_sources<4>(plane, block, list, m); break;
-            default: sum_sources<0>(plane, block, list, m);
-          }
+void col2im(const Geometry& b, const T* cols, T* x, std::size_t ld, const Sources& sources) {
+  const std::size_t hw = b.ho * b.wo, taps = b.kh * b.kw;
+  for (std::size_t n = 0; n < b.n; ++n)
+    for (std::size_t c = 0; c < b.c; ++c) {
+      T* plane = x + (n * b.c + c) * b.h * b.w;
+      const T* block = cols + c * taps * ld + n * hw;
+      for (std::size_t m = 0; m < sources.by_count.size(); ++m) {
+        const auto& list = sources.by_count[m];
+        if (list.empty()) continue;
+        switch (m) {
+          case 0: for (std::size_t e = 0; e < list.size(); ++e) plane[list[e]] = T(0); break;
+          case 1: sum_sources<1>(plane, block, list, m); break;
+          case 2: sum_sources<2>(plane, block, list, m); break;
+          case 4: sum_sources<4>(plane, block, list, m); break;
+          default: sum_sources<0>(plane, block, list, m);
         }
       }
+    }
+}
+
+// [n, o, p] <-> [o, n·p] with rows ld long: the GEMM works on channel-major rows.
+template <class T>
+void nop_to_onp(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p, std::size_t ld) {
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + b * ld + a * p, src + (a * o + b) * p, p * sizeof(T));
+}
+template <class T>
+void onp_to_nop(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p, std::size_t ld) {
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + (a * o + b) * p, src + b * ld + a * p, p * sizeof(T));
+}
+
+// The batch in blocks of samples, each block a smaller batch (the same geometry, fewer samples) whose columns
+// stay near 512 KB, so that they and the block's product are still in the core's cache when read again; at
+// most 8 samples, so that a batch of 128 gives both threads equal shares. Each block is computed whole on one
+// thread, the blocks shared among the threads in contiguous runs: from two blocks on, the numbers do not depend on
+// the thread count (a batch of one block splits its product over the threads as matmul does).
+// fn(block, n0, index, scratch): samples [n0, n0 + block.n); scratch buffers live as long as a thread's run.
+template <class T>
+struct Scratch {
+  std::vector<T> cols, onp;
+};
+struct SampleBlocks {
+  std::size_t size, count, ld;  // samples per block, blocks, row length of a block's columns (size·Ho·Wo)
+};
+template <class T>
+SampleBlocks sample_blocks(const Geometry& g) {
+  const std::size_t per_sample = std::max<std::size_t>(1, g.patch() * g.ho * g.wo * sizeof(T));
+  const std::size_t size = std::min<std::size_t>({std::max<std::size_t>(1, (512u << 10) / per_sample), 8, std::max<std::size_t>(g.n, 1)});
+  return {size, (g.n + size - 1) / size, size * g.ho * g.wo};
+}
+template <class T, class F>
+void for_sample_blocks(const Geometry& g, const SampleBlocks& blocks, F&& fn) {
+  parallel_for(blocks.count, 1, [&](std::size_t b0, std::size_t b1) {
+    Scratch<T> scratch;
+    scratch.cols.resize(g.patch() * blocks.ld);
+    scratch.onp.resize(g.o * blocks.ld);
+    for (std::size_t k = b0; k < b1; ++k) {
+      Geometry block = g;
+      block.n = std::min(g.n, (k + 1) * blocks.size) - k * blocks.size;
+      fn(block, k * blocks.size, k, scratch);
+    }
   });
 }
 
-// [N, O, P] <-> [O, N·P]: the GEMM works on channel-major rows.
+// dW as the sum of the blocks' products, added in block order (the same bits on any number of threads).
 template <class T>
-void nop_to_onp(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p) {
-  parallel_for(n, 1, [&](std::size_t n0, std::size_t n1) {
-    for (std::size_t a = n0; a < n1; ++a)
-      for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + (b * n + a) * p, src + (a * o + b) * p, p * sizeof(T));
-  });
-}
-template <class T>
-void onp_to_nop(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p) {
-  parallel_for(n, 1, [&](std::size_t n0, std::size_t n1) {
-    for (std::size_t a = n0; a < n1; ++a)
-      for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + (a * o + b) * p, src + (b * n + a) * p, p * sizeof(T));
-  });
+xt::xarray<T> sum_blocks(const std::vector<T>& partial, std::size_t count, const Shape& shape) {
+  xt::xarray<T> total = xt::xarray<T>::from_shape(shape);
+  const std::size_t size = total.size();
+  if (count == 0) return xt::zeros<T>(shape);  // an empty batch
+  std::copy_n(partial.data(), size, total.data());
+  for (std::size_t k = 1; k < count; ++k) {
+    const T* p = partial.data() + k * size;
+    T* t = total.data();
+    for (std::size_t i = 0; i < size; ++i) t[i] += p[i];
+  }
+  return total;
 }
 
 template <class T>
@@ -185,39 +222,92 @@ std::size_t output_padding_for(std::size_t in, std::size_t out, std::size_t k, C
 
 }  // namespace
 
-// dW = G · colsᵀ from columns already made (the fast path of plain backward).
+namespace {
+
+// One block of samples: Y = W · cols(X), into Y's samples (NCHW).
 template <class T>
-TensorT<T> weight_grad_from_cols(const Geometry& g, const T* cols, const TensorT<T>& grad_y) {
-  xt::xarray<T> g_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
-  nop_to_onp(grad_y.data(), g_onp.data(), g.n, g.o, g.ho * g.wo);
-  xt::xarray<T> dw = xt::xarray<T>::from_shape({g.o, g.c, g.kh, g.kw});
-  blas::gemm<T>(false, true, g.o, g.patch(), g.positions(), T(1), g_onp.data(), g.positions(), cols, g.positions(), T(0),
-                dw.data(), g.patch());
-  return TensorT<T>(std::move(dw));
+void conv_block(const Geometry& b, const T* x, const T* w, T* y, std::size_t ld, const std::vector<std::uint32_t>& tap,
+                Scratch<T>& s) {
+  im2col(b, x, s.cols.data(), ld, tap);
+  blas::gemm<T>(false, false, b.o, b.positions(), b.patch(), T(1), w, b.patch(), s.cols.data(), ld, T(0), s.onp.data(), ld);
+  onp_to_nop(s.onp.data(), y, b.n, b.o, b.ho * b.wo, ld);
 }
+
+// One block of samples: X = col2im(Wᵀ · Y), into X's samples. Leaves Y's block [O, n·P] in s.onp.
+template <class T>
+void conv_transpose_block(const Geometry& b, const T* y, const T* w, T* x, std::size_t ld, const Sources& sources,
+                          Scratch<T>& s) {
+  nop_to_onp(y, s.onp.data(), b.n, b.o, b.ho * b.wo, ld);
+  blas::gemm<T>(true, false, b.patch(), b.positions(), b.o, T(1), w, b.patch(), s.onp.data(), ld, T(0), s.cols.data(), ld);
+  col2im(b, s.cols.data(), x, ld, sources);
+}
+
+// One block's share of dW = G · cols(X)ᵀ, from G's block in s.onp and X's columns in s.cols.
+template <class T>
+void weight_grad_block(const Geometry& b, const Scratch<T>& s, std::size_t ld, T* partial) {
+  blas::gemm<T>(false, true, b.o, b.patch(), b.positions(), T(1), s.onp.data(), ld, s.cols.data(), ld, T(0), partial, b.patch());
+}
+
+inline Shape weight_shape(const Geometry& g) {
+  return {g.o, g.c, g.kh, g.kw};
+}
+
+// Plain backward of conv2d (no graph): per block, X's columns and G's block serve both dW = G·colsᵀ and
+// dX = col2im(Wᵀ·G).
+template <class T>
+Grads<T> conv2d_backward(const Geometry& g, const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& grad_y) {
+  const SampleBlocks blocks = sample_blocks<T>(g);
+  const std::vector<std::uint32_t> tap = tap_offsets(g);
+  const Sources sources = col2im_sources(g, blocks.ld);
+  const std::size_t wsize = g.o * g.patch();
+  std::vector<T> partial(blocks.count * wsize);
+  xt::xarray<T> dx = xt::xarray<T>::from_shape({g.n, g.c, g.h, g.w});
+  for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t k, Scratch<T>& s) {
+    im2col(b, x.data() + n0 * g.c * g.h * g.w, s.cols.data(), blocks.ld, tap);
+    nop_to_onp(grad_y.data() + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
+    weight_grad_block(b, s, blocks.ld, partial.data() + k * wsize);
+    blas::gemm<T>(true, false, b.patch(), b.positions(), b.o, T(1), w.data(), b.patch(), s.onp.data(), blocks.ld, T(0),
+                  s.cols.data(), blocks.ld);
+    col2im(b, s.cols.data(), dx.data() + n0 * g.c * g.h * g.w, blocks.ld, sources);
+  });
+  return {TensorT<T>(std::move(dx)), TensorT<T>(sum_blocks(partial, blocks.count, weight_shape(g)))};
+}
+
+// Plain backward of conv_transpose2d (no graph): per block, one im2col of the gradient serves both
+// dY = W·cols(G) and dW = Y·cols(G)ᵀ.
+template <class T>
+Grads<T> conv_transpose2d_backward(const Geometry& g, const TensorT<T>& y, const TensorT<T>& w, const TensorT<T>& grad_x) {
+  const SampleBlocks blocks = sample_blocks<T>(g);
+  const std::vector<std::uint32_t> tap = tap_offsets(g);
+  const std::size_t wsize = g.o * g.patch();
+  std::vector<T> partial(blocks.count * wsize);
+  xt::xarray<T> dy = xt::xarray<T>::from_shape({g.n, g.o, g.ho, g.wo});
+  for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t k, Scratch<T>& s) {
+    conv_block(b, grad_x.data() + n0 * g.c * g.h * g.w, w.data(), dy.data() + n0 * g.o * g.ho * g.wo, blocks.ld, tap, s);
+    nop_to_onp(y.data() + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
+    weight_grad_block(b, s, blocks.ld, partial.data() + k * wsize);
+  });
+  return {TensorT<T>(std::move(dy)), TensorT<T>(sum_blocks(partial, blocks.count, weight_shape(g)))};
+}
+
+}  // namespace
 
 template <class T>
 TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, Conv2dOptions opt) {
   const Geometry g = forward_geometry("conv2d", x, weight, opt);
-  auto cols = std::make_shared<xt::xarray<T>>(xt::xarray<T>::from_shape({g.patch(), g.positions()}));
-  im2col(g, x.data(), cols->data());
-  xt::xarray<T> y_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
-  blas::gemm<T>(false, false, g.o, g.positions(), g.patch(), T(1), weight.data(), g.patch(), cols->data(), g.positions(),
-                T(0), y_onp.data(), g.positions());
+  const SampleBlocks blocks = sample_blocks<T>(g);
+  const std::vector<std::uint32_t> tap = tap_offsets(g);
   xt::xarray<T> y = xt::xarray<T>::from_shape({g.n, g.o, g.ho, g.wo});
-  onp_to_nop(y_onp.data(), y.data(), g.n, g.o, g.ho * g.wo);
-  // The columns stay with the graph only when a backward will use them.
-  if (!(is_grad_enabled() && (x.requires_grad() || weight.requires_grad()))) cols.reset();
-  return make_result<T>(std::move(y), "conv2d", {x, weight}, [opt, g, cols](const BackwardArgs<T>& c) -> Grads<T> {
+  for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t, Scratch<T>& s) {
+    conv_block(b, x.data() + n0 * g.c * g.h * g.w, weight.data(), y.data() + n0 * g.o * g.ho * g.wo, blocks.ld, tap, s);
+  });
+  return make_result<T>(std::move(y), "conv2d", {x, weight}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+    if (!is_grad_enabled() && c.needs[0] && c.needs[1]) return conv2d_backward(g, c.inputs[0], c.inputs[1], c.grad);
     TensorT<T> dx, dw;
     if (c.needs[0])
       dx = conv_transpose2d(c.grad, c.inputs[1], opt, output_padding_for<T>(g.h, g.ho, g.kh, opt),
                             output_padding_for<T>(g.w, g.wo, g.kw, opt));
-    if (c.needs[1]) {
-      // Plain backward reuses the forward's columns; create_graph needs the differentiable op.
-      if (!is_grad_enabled() && cols) dw = weight_grad_from_cols(g, cols->data(), c.grad);
-      else dw = conv2d_weight_grad(c.inputs[0], c.grad, g.kh, g.kw, opt);
-    }
+    if (c.needs[1]) dw = conv2d_weight_grad(c.inputs[0], c.grad, g.kh, g.kw, opt);
     return {dx, dw};
   });
 }
@@ -250,26 +340,16 @@ TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2
   Geometry g{ys[0], ws[1], out_size(ys[2], ws[2], output_padding_h),
              out_size(ys[3], ws[3], output_padding_w), ws[0], ws[2], ws[3], opt.stride(), opt.padding(),
              ys[2], ys[3]};
-  xt::xarray<T> y_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
-  nop_to_onp(y.data(), y_onp.data(), g.n, g.o, g.ho * g.wo);
-  xt::xarray<T> cols = xt::xarray<T>::from_shape({g.patch(), g.positions()});
-  blas::gemm<T>(true, false, g.patch(), g.positions(), g.o, T(1), weight.data(), g.patch(), y_onp.data(), g.positions(),
-                T(0), cols.data(), g.positions());
+  const SampleBlocks blocks = sample_blocks<T>(g);
+  const Sources sources = col2im_sources(g, blocks.ld);
   xt::xarray<T> x = xt::xarray<T>::from_shape({g.n, g.c, g.h, g.w});
-  col2im(g, cols.data(), x.data());
+  for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t, Scratch<T>& s) {
+    conv_transpose_block(b, y.data() + n0 * g.o * g.ho * g.wo, weight.data(), x.data() + n0 * g.c * g.h * g.w, blocks.ld,
+                         sources, s);
+  });
   return make_result<T>(std::move(x), op, {y, weight}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+    if (!is_grad_enabled() && c.needs[0] && c.needs[1]) return conv_transpose2d_backward(g, c.inputs[0], c.inputs[1], c.grad);
     TensorT<T> dy, dw;
-    if (!is_grad_enabled() && c.needs[0] && c.needs[1]) {
-      // Plain backward: one im2col of the gradient serves both dy = W·cols(G) and dW = Y·cols(G)ᵀ.
-      xt::xarray<T> cols = xt::xarray<T>::from_shape({g.patch(), g.positions()});
-      im2col(g, c.grad.data(), cols.data());
-      xt::xarray<T> dy_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
-      blas::gemm<T>(false, false, g.o, g.positions(), g.patch(), T(1), c.inputs[1].data(), g.patch(), cols.data(),
-                    g.positions(), T(0), dy_onp.data(), g.positions());
-      xt::xarray<T> dyv = xt::xarray<T>::from_shape({g.n, g.o, g.ho, g.wo});
-      onp_to_nop(dy_onp.data(), dyv.data(), g.n, g.o, g.ho * g.wo);
-      return {TensorT<T>(std::move(dyv)), weight_grad_from_cols(g, cols.data(), c.inputs[0])};
-    }
     if (c.needs[0]) dy = conv2d(c.grad, c.inputs[1], opt);
     if (c.needs[1]) dw = conv2d_weight_grad(c.grad, c.inputs[0], g.kh, g.kw, opt);
     return {dy, dw};
@@ -290,13 +370,16 @@ TensorT<T> conv2d_weight_grad(const TensorT<T>& x, const TensorT<T>& grad_y, std
   if (gs[0] != xs[0] || gs[2] != g.ho || gs[3] != g.wo)
     detail::fail(op, ": output gradient ", shape_str(gs), " does not match input ", shape_str(xs), " and kernel ", kh,
                  "x", kw, " (expected [", xs[0], ",", gs[1], ",", g.ho, ",", g.wo, "])");
-  xt::xarray<T> cols = xt::xarray<T>::from_shape({g.patch(), g.positions()});
-  im2col(g, x.data(), cols.data());
-  xt::xarray<T> g_onp = xt::xarray<T>::from_shape({g.o, g.positions()});
-  nop_to_onp(grad_y.data(), g_onp.data(), g.n, g.o, g.ho * g.wo);
-  xt::xarray<T> dw = xt::xarray<T>::from_shape(ws);
-  blas::gemm<T>(false, true, g.o, g.patch(), g.positions(), T(1), g_onp.data(), g.positions(), cols.data(), g.positions(),
-                T(0), dw.data(), g.patch());
+  const SampleBlocks blocks = sample_blocks<T>(g);
+  const std::vector<std::uint32_t> tap = tap_offsets(g);
+  const std::size_t wsize = g.o * g.patch();
+  std::vector<T> partial(blocks.count * wsize);
+  for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t k, Scratch<T>& s) {
+    im2col(b, x.data() + n0 * g.c * g.h * g.w, s.cols.data(), blocks.ld, tap);
+    nop_to_onp(grad_y.data() + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
+    weight_grad_block(b, s, blocks.ld, partial.data() + k * wsize);
+  });
+  xt::xarray<T> dw = sum_blocks(partial, blocks.count, ws);
   return make_result<T>(std::move(dw), op, {x, grad_y}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
     // <dW(x, gy), H> = <gy, conv2d(x, H)> = <conv_transpose2d(gy, H), x>
     TensorT<T> dx, dgy;

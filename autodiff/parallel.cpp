@@ -202,6 +202,7 @@ void parallel_for(std::size_t n, std::size_t grain, const Body& body, std::size_
   align = std::max<std::size_t>(align, 1);
   std::unique_lock<std::mutex> lock(pool_mutex, std::defer_lock);
   if (inside_parallel || n < 2 * grain || !lock.try_lock() || pool()->threads() == 1) {
+    if (lock.owns_lock()) lock.unlock();  // the body may ask num_threads() or call parallel_for itself
     body(0, n);
     return;
   }

@@ -46,6 +46,68 @@ BOOST_AUTO_TEST_CASE(conv_transpose_is_the_adjoint_of_conv) {
   }
 }
 
+// The three convolutions written as loops over every index, for checking the blocked kernels.
+struct Direct {
+  std::size_t s, p;
+  // y[n,o,i,j] = Σ_c,a,b w[o,c,a,b] · x[n,c,i·s−p+a, j·s−p+b]; each call visits every (output, tap) pair once.
+  template <class F>
+  void visit(const Shape& x, const Shape& w, std::size_t ho, std::size_t wo, F f) const {
+    for (std::size_t n = 0; n < x[0]; ++n)
+      for (std::size_t o = 0; o < w[0]; ++o)
+        for (std::size_t i = 0; i < ho; ++i)
+          for (std::size_t j = 0; j < wo; ++j)
+            for (std::size_t c = 0; c < x[1]; ++c)
+              for (std::size_t a = 0; a < w[2]; ++a)
+                for (std::size_t b = 0; b < w[3]; ++b) {
+                  const long yy = static_cast<long>(i * s + a) - static_cast<long>(p), xx = static_cast<long>(j * s + b) - static_cast<long>(p);
+                  if (yy < 0 || xx < 0 || yy >= static_cast<long>(x[2]) || xx >= static_cast<long>(x[3])) continue;
+                  f(((n * w[0] + o) * ho + i) * wo + j, ((n * x[1] + c) * x[2] + yy) * x[3] + xx, ((o * w[1] + c) * w[2] + a) * w[3] + b);
+                }
+  }
+};
+
+BOOST_AUTO_TEST_CASE(convolutions_in_blocks_of_samples_match_direct_loops) {
+  // 19 samples: blocks of 8, 8 and 3 (autodiff/conv.cpp), forward and both plain backward passes, each against loops.
+  const Direct d{2, 1};
+  const Shape xs{19, 3, 6, 6}, ws{4, 3, 3, 3}, ys{19, 4, 3, 3};
+  const Tensor64 x = uniform(xs, 40), w = uniform(ws, 41), u = uniform(ys, 42), h = uniform(xs, 43);
+  auto conv = [&](const Tensor64& in, const Tensor64& k) {
+    Tensor64 y = Tensor64::zeros(ys);
+    d.visit(xs, ws, 3, 3, [&](std::size_t yi, std::size_t xi, std::size_t wi) { y.data()[yi] += k.data()[wi] * in.data()[xi]; });
+    return y;
+  };
+  auto conv_t = [&](const Tensor64& out, const Tensor64& k) {
+    Tensor64 r = Tensor64::zeros(xs);
+    d.visit(xs, ws, 3, 3, [&](std::size_t yi, std::size_t xi, std::size_t wi) { r.data()[xi] += k.data()[wi] * out.data()[yi]; });
+    return r;
+  };
+  auto weight_grad = [&](const Tensor64& in, const Tensor64& g) {
+    Tensor64 r = Tensor64::zeros(ws);
+    d.visit(xs, ws, 3, 3, [&](std::size_t yi, std::size_t xi, std::size_t wi) { r.data()[wi] += g.data()[yi] * in.data()[xi]; });
+    return r;
+  };
+  BOOST_TEST(max_abs_diff(ad::conv2d(x, w, kStride2Pad1), conv(x, w)) < 1e-12);
+  BOOST_TEST(max_abs_diff(ad::conv_transpose2d(u, w, kStride2Pad1, 1), conv_t(u, w)) < 1e-12);
+  BOOST_TEST(max_abs_diff(ad::conv2d_weight_grad(x, u, 3, 3, kStride2Pad1), weight_grad(x, u)) < 1e-12);
+  {  // conv2d's backward with both gradients: one pass over the blocks
+    const Tensor64 xl = x.detach().set_requires_grad(true), wl = w.detach().set_requires_grad(true);
+    ad::sum(ad::mul(ad::conv2d(xl, wl, kStride2Pad1), u)).backward();
+    BOOST_TEST(max_abs_diff(xl.grad(), conv_t(u, w)) < 1e-12);
+    BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(x, u)) < 1e-12);
+  }
+  {  // conv_transpose2d's backward with both gradients
+    const Tensor64 ul = u.detach().set_requires_grad(true), wl = w.detach().set_requires_grad(true);
+    ad::sum(ad::mul(ad::conv_transpose2d(ul, wl, kStride2Pad1, 1), h)).backward();
+    BOOST_TEST(max_abs_diff(ul.grad(), conv(h, w)) < 1e-12);
+    BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(h, u)) < 1e-12);
+  }
+  // an empty batch gives empty outputs and a zero weight gradient
+  const Tensor64 none = Tensor64::zeros({0, 3, 6, 6});
+  BOOST_TEST(ad::conv2d(none, w, kStride2Pad1).shape() == (Shape{0, 4, 3, 3}));
+  const Tensor64 dw0 = ad::conv2d_weight_grad(none, Tensor64::zeros({0, 4, 3, 3}), 3, 3, kStride2Pad1);
+  BOOST_TEST(max_abs_diff(dw0, Tensor64::zeros(ws)) == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(gradcheck_conv2d) {
   CHECK_GRADCHECK([](const V& x) { return ad::conv2d(x[0], x[1]); }, uniform({2, 2, 5, 5}, 4), uniform({3, 2, 3, 3}, 5));
   CHECK_GRADCHECK([](const V& x) { return ad::conv2d(x[0], x[1], kStride2Pad1); }, uniform({2, 2, 6, 5}, 6), uniform({3, 2, 3, 3}, 7));
