@@ -3,7 +3,8 @@
 //   conv2d:             Y = W · cols(X)            [O, N·Ho·Wo] = [O, C·kh·kw] · [C·kh·kw, N·Ho·Wo]
 //   conv_transpose2d:   X = col2im(Wᵀ · Y)         the adjoint of conv2d in X
 //   conv2d_weight_grad: dW = G · cols(X)ᵀ          the adjoint of conv2d in W
-// The three are closed under differentiation, so double backward works through convolutions.
+// The three are closed under differentiation, so double backward works through convolutions. conv2d and
+// conv_transpose2d take an optional bias per output channel, added as the block's output is written.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -104,47 +105,74 @@ inline Sources col2im_sources(const Geometry& g, std::size_t ld) {
 }
 
 template <std::size_t M, class T>
-void sum_sources(T* __restrict plane, const T* __restrict block, const std::vector<std::uint32_t>& list, std::size_t m) {
+void sum_sources(T* __restrict plane, const T* __restrict block, const std::vector<std::uint32_t>& list, std::size_t m,
+                 T bias) {
   const std::size_t mm = M ? M : m;
   for (std::size_t e = 0; e < list.size(); e += mm + 1) {
     T total = T(0);
     for (std::size_t k = 1; k <= mm; ++k) total += block[list[e + k]];
-    plane[list[e]] = total;
+    plane[list[e]] = total + bias;
   }
 }
 
-// X of one block of samples from its columns (rows ld long; sources made with the same ld).
+// X of one block of samples from its columns (rows ld long; sources made with the same ld), plus a bias per
+// channel if given.
 template <class T>
-void col2im(const Geometry& b, const T* cols, T* x, std::size_t ld, const Sources& sources) {
+void col2im(const Geometry& b, const T* cols, T* x, std::size_t ld, const Sources& sources, const T* bias) {
   const std::size_t hw = b.ho * b.wo, taps = b.kh * b.kw;
   for (std::size_t n = 0; n < b.n; ++n)
     for (std::size_t c = 0; c < b.c; ++c) {
       T* plane = x + (n * b.c + c) * b.h * b.w;
       const T* block = cols + c * taps * ld + n * hw;
+      const T add = bias ? bias[c] : T(0);
       for (std::size_t m = 0; m < sources.by_count.size(); ++m) {
         const auto& list = sources.by_count[m];
         if (list.empty()) continue;
         switch (m) {
-          case 0: for (std::size_t e = 0; e < list.size(); ++e) plane[list[e]] = T(0); break;
-          case 1: sum_sources<1>(plane, block, list, m); break;
-          case 2: sum_sources<2>(plane, block, list, m); break;
-          case 4: sum_sources<4>(plane, block, list, m); break;
-          default: sum_sources<0>(plane, block, list, m);
+          case 0: for (std::size_t e = 0; e < list.size(); ++e) plane[list[e]] = add; break;
+          case 1: sum_sources<1>(plane, block, list, m, add); break;
+          case 2: sum_sources<2>(plane, block, list, m, add); break;
+          case 4: sum_sources<4>(plane, block, list, m, add); break;
+          default: sum_sources<0>(plane, block, list, m, add);
         }
       }
     }
 }
 
-// [n, o, p] <-> [o, n·p] with rows ld long: the GEMM works on channel-major rows.
+// [n, o, p] <-> [o, n·p] with rows ld long: the GEMM works on channel-major rows. Copying back, a bias per
+// channel may be added.
 template <class T>
 void nop_to_onp(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p, std::size_t ld) {
   for (std::size_t a = 0; a < n; ++a)
     for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + b * ld + a * p, src + (a * o + b) * p, p * sizeof(T));
 }
 template <class T>
-void onp_to_nop(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p, std::size_t ld) {
+void onp_to_nop(const T* src, T* dst, std::size_t n, std::size_t o, std::size_t p, std::size_t ld, const T* bias) {
   for (std::size_t a = 0; a < n; ++a)
-    for (std::size_t b = 0; b < o; ++b) std::memcpy(dst + (a * o + b) * p, src + b * ld + a * p, p * sizeof(T));
+    for (std::size_t b = 0; b < o; ++b) {
+      const T* __restrict from = src + b * ld + a * p;
+      T* __restrict to = dst + (a * o + b) * p;
+      if (!bias) {
+        std::memcpy(to, from, p * sizeof(T));
+      } else {
+        const T add = bias[b];
+        for (std::size_t i = 0; i < p; ++i) to[i] = from[i] + add;
+      }
+    }
+}
+
+// Σ v[0..len), in 16 lanes so that the loop vectorises: a bias gradient's share of one channel.
+template <class T>
+AE_MULTIVERSION T lane_sum(const T* __restrict v, std::size_t len) {
+  constexpr std::size_t kLanes = 16;
+  T lane[kLanes] = {};
+  std::size_t i = 0;
+  for (; i + kLanes <= len; i += kLanes)
+    for (std::size_t k = 0; k < kLanes; ++k) lane[k] += v[i + k];
+  T total = T(0);
+  for (; i < len; ++i) total += v[i];
+  for (T l : lane) total += l;
+  return total;
 }
 
 // The batch in blocks of samples, each block a smaller batch (the same geometry, fewer samples) whose columns
@@ -180,7 +208,8 @@ void for_sample_blocks(const Geometry& g, const SampleBlocks& blocks, F&& fn) {
   });
 }
 
-// dW as the sum of the blocks' products, added in block order (the same bits on any number of threads).
+// A weight or bias gradient as the sum of the blocks' shares, added in block order (the same bits on any number of
+// threads).
 template <class T>
 xt::xarray<T> sum_blocks(const std::vector<T>& partial, std::size_t count, const Shape& shape) {
   xt::xarray<T> total = xt::xarray<T>::from_shape(shape);
@@ -224,22 +253,13 @@ std::size_t output_padding_for(std::size_t in, std::size_t out, std::size_t k, C
 
 namespace {
 
-// One block of samples: Y = W · cols(X), into Y's samples (NCHW).
+// One block of samples: Y = W · cols(X) (+ b), into Y's samples (NCHW).
 template <class T>
-void conv_block(const Geometry& b, const T* x, const T* w, T* y, std::size_t ld, const std::vector<std::uint32_t>& tap,
-                Scratch<T>& s) {
+void conv_block(const Geometry& b, const T* x, const T* w, const T* bias, T* y, std::size_t ld,
+                const std::vector<std::uint32_t>& tap, Scratch<T>& s) {
   im2col(b, x, s.cols.data(), ld, tap);
   blas::gemm<T>(false, false, b.o, b.positions(), b.patch(), T(1), w, b.patch(), s.cols.data(), ld, T(0), s.onp.data(), ld);
-  onp_to_nop(s.onp.data(), y, b.n, b.o, b.ho * b.wo, ld);
-}
-
-// One block of samples: X = col2im(Wᵀ · Y), into X's samples. Leaves Y's block [O, n·P] in s.onp.
-template <class T>
-void conv_transpose_block(const Geometry& b, const T* y, const T* w, T* x, std::size_t ld, const Sources& sources,
-                          Scratch<T>& s) {
-  nop_to_onp(y, s.onp.data(), b.n, b.o, b.ho * b.wo, ld);
-  blas::gemm<T>(true, false, b.patch(), b.positions(), b.o, T(1), w, b.patch(), s.onp.data(), ld, T(0), s.cols.data(), ld);
-  col2im(b, s.cols.data(), x, ld, sources);
+  onp_to_nop(s.onp.data(), y, b.n, b.o, b.ho * b.wo, ld, bias);
 }
 
 // One block's share of dW = G · cols(X)ᵀ, from G's block in s.onp and X's columns in s.cols.
@@ -252,74 +272,113 @@ inline Shape weight_shape(const Geometry& g) {
   return {g.o, g.c, g.kh, g.kw};
 }
 
-// Plain backward of conv2d (no graph): per block, X's columns and G's block serve both dW = G·colsᵀ and
-// dX = col2im(Wᵀ·G).
 template <class T>
-Grads<T> conv2d_backward(const Geometry& g, const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& grad_y) {
-  const SampleBlocks blocks = sample_blocks<T>(g);
-  const std::vector<std::uint32_t> tap = tap_offsets(g);
-  const Sources sources = col2im_sources(g, blocks.ld);
-  const std::size_t wsize = g.o * g.patch();
-  std::vector<T> partial(blocks.count * wsize);
-  xt::xarray<T> dx = xt::xarray<T>::from_shape({g.n, g.c, g.h, g.w});
-  for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t k, Scratch<T>& s) {
-    im2col(b, x.data() + n0 * g.c * g.h * g.w, s.cols.data(), blocks.ld, tap);
-    nop_to_onp(grad_y.data() + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
-    weight_grad_block(b, s, blocks.ld, partial.data() + k * wsize);
-    blas::gemm<T>(true, false, b.patch(), b.positions(), b.o, T(1), w.data(), b.patch(), s.onp.data(), blocks.ld, T(0),
-                  s.cols.data(), blocks.ld);
-    col2im(b, s.cols.data(), dx.data() + n0 * g.c * g.h * g.w, blocks.ld, sources);
-  });
-  return {TensorT<T>(std::move(dx)), TensorT<T>(sum_blocks(partial, blocks.count, weight_shape(g)))};
+void check_bias(const char* op, const TensorT<T>& bias, std::size_t channels) {
+  require_defined(op, bias, "bias");
+  if (bias.shape() != Shape{channels})
+    detail::fail(op, ": bias ", shape_str(bias.shape()), " does not match the ", channels, " output channels");
 }
 
-// Plain backward of conv_transpose2d (no graph): per block, one im2col of the gradient serves both
-// dY = W·cols(G) and dW = Y·cols(G)ᵀ.
+// The blocks' shares of a weight or bias gradient, one slot per block, summed in block order at the end.
 template <class T>
-Grads<T> conv_transpose2d_backward(const Geometry& g, const TensorT<T>& y, const TensorT<T>& w, const TensorT<T>& grad_x) {
+struct Partials {
+  std::size_t size;
+  std::vector<T> slots;
+  Partials(bool needed, std::size_t blocks, std::size_t size_) : size(size_), slots(needed ? blocks * size_ : 0) {}
+  T* at(std::size_t block) { return slots.data() + block * size; }
+  xt::xarray<T> total(std::size_t blocks, const Shape& shape) const { return sum_blocks(slots, blocks, shape); }
+};
+
+// Plain backward of conv2d (no graph to build): one pass over the blocks computes the gradients asked for from
+// G's block: dX = col2im(Wᵀ·G), dW = G·cols(X)ᵀ, db = G's sums per channel.
+template <class T>
+Grads<T> conv2d_backward(const Geometry& g, const BackwardArgs<T>& c) {
+  const bool need_x = c.needs[0], need_w = c.needs[1], need_b = c.needs.size() > 2 && c.needs[2];
+  const T *x = c.inputs[0].data(), *w = c.inputs[1].data(), *gy = c.grad.data();
   const SampleBlocks blocks = sample_blocks<T>(g);
-  const std::vector<std::uint32_t> tap = tap_offsets(g);
-  const std::size_t wsize = g.o * g.patch();
-  std::vector<T> partial(blocks.count * wsize);
-  xt::xarray<T> dy = xt::xarray<T>::from_shape({g.n, g.o, g.ho, g.wo});
+  const std::vector<std::uint32_t> tap = need_w ? tap_offsets(g) : std::vector<std::uint32_t>{};
+  const Sources sources = need_x ? col2im_sources(g, blocks.ld) : Sources{};
+  Partials<T> dw(need_w, blocks.count, g.o * g.patch()), db(need_b, blocks.count, g.o);
+  xt::xarray<T> dx = xt::xarray<T>::from_shape({need_x ? g.n : 0, g.c, g.h, g.w});
   for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t k, Scratch<T>& s) {
-    conv_block(b, grad_x.data() + n0 * g.c * g.h * g.w, w.data(), dy.data() + n0 * g.o * g.ho * g.wo, blocks.ld, tap, s);
-    nop_to_onp(y.data() + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
-    weight_grad_block(b, s, blocks.ld, partial.data() + k * wsize);
+    nop_to_onp(gy + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
+    if (need_b)
+      for (std::size_t o = 0; o < g.o; ++o) db.at(k)[o] = lane_sum(s.onp.data() + o * blocks.ld, b.positions());
+    if (need_w) {
+      im2col(b, x + n0 * g.c * g.h * g.w, s.cols.data(), blocks.ld, tap);
+      weight_grad_block(b, s, blocks.ld, dw.at(k));
+    }
+    if (need_x) {
+      blas::gemm<T>(true, false, b.patch(), b.positions(), b.o, T(1), w, b.patch(), s.onp.data(), blocks.ld, T(0),
+                    s.cols.data(), blocks.ld);
+      col2im(b, s.cols.data(), dx.data() + n0 * g.c * g.h * g.w, blocks.ld, sources, static_cast<const T*>(nullptr));
+    }
   });
-  return {TensorT<T>(std::move(dy)), TensorT<T>(sum_blocks(partial, blocks.count, weight_shape(g)))};
+  Grads<T> grads{need_x ? TensorT<T>(std::move(dx)) : TensorT<T>(), need_w ? TensorT<T>(dw.total(blocks.count, weight_shape(g))) : TensorT<T>()};
+  if (c.needs.size() > 2) grads.push_back(need_b ? TensorT<T>(db.total(blocks.count, {g.o})) : TensorT<T>());
+  return grads;
 }
 
-}  // namespace
-
+// Plain backward of conv_transpose2d (no graph to build): one im2col of the gradient G per block serves
+// dY = W·cols(G) and dW = Y·cols(G)ᵀ; db = G's sums per channel.
 template <class T>
-TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, Conv2dOptions opt) {
+Grads<T> conv_transpose2d_backward(const Geometry& g, const BackwardArgs<T>& c) {
+  const bool need_y = c.needs[0], need_w = c.needs[1], need_b = c.needs.size() > 2 && c.needs[2];
+  const T *y = c.inputs[0].data(), *w = c.inputs[1].data(), *gx = c.grad.data();
+  const SampleBlocks blocks = sample_blocks<T>(g);
+  const std::vector<std::uint32_t> tap = tap_offsets(g);
+  Partials<T> dw(need_w, blocks.count, g.o * g.patch()), db(need_b, blocks.count, g.c);
+  xt::xarray<T> dy = xt::xarray<T>::from_shape({need_y ? g.n : 0, g.o, g.ho, g.wo});
+  for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t k, Scratch<T>& s) {
+    const T* gb = gx + n0 * g.c * g.h * g.w;
+    if (need_y) conv_block(b, gb, w, static_cast<const T*>(nullptr), dy.data() + n0 * g.o * g.ho * g.wo, blocks.ld, tap, s);
+    else if (need_w) im2col(b, gb, s.cols.data(), blocks.ld, tap);
+    if (need_w) {
+      nop_to_onp(y + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
+      weight_grad_block(b, s, blocks.ld, dw.at(k));
+    }
+    if (need_b)
+      for (std::size_t ch = 0; ch < g.c; ++ch) {
+        T total = T(0);
+        for (std::size_t n = 0; n < b.n; ++n) total += lane_sum(gb + (n * g.c + ch) * g.h * g.w, g.h * g.w);
+        db.at(k)[ch] = total;
+      }
+  });
+  Grads<T> grads{need_y ? TensorT<T>(std::move(dy)) : TensorT<T>(), need_w ? TensorT<T>(dw.total(blocks.count, weight_shape(g))) : TensorT<T>()};
+  if (c.needs.size() > 2) grads.push_back(need_b ? TensorT<T>(db.total(blocks.count, {g.c})) : TensorT<T>());
+  return grads;
+}
+
+// conv2d, with a bias per output channel if given (added as each block's product is copied back).
+template <class T>
+TensorT<T> conv2d_op(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>* bias, Conv2dOptions opt) {
   const Geometry g = forward_geometry("conv2d", x, weight, opt);
+  if (bias) check_bias("conv2d", *bias, g.o);
   const SampleBlocks blocks = sample_blocks<T>(g);
   const std::vector<std::uint32_t> tap = tap_offsets(g);
   xt::xarray<T> y = xt::xarray<T>::from_shape({g.n, g.o, g.ho, g.wo});
   for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t, Scratch<T>& s) {
-    conv_block(b, x.data() + n0 * g.c * g.h * g.w, weight.data(), y.data() + n0 * g.o * g.ho * g.wo, blocks.ld, tap, s);
+    conv_block(b, x.data() + n0 * g.c * g.h * g.w, weight.data(), bias ? bias->data() : nullptr,
+               y.data() + n0 * g.o * g.ho * g.wo, blocks.ld, tap, s);
   });
-  return make_result<T>(std::move(y), "conv2d", {x, weight}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
-    if (!is_grad_enabled() && c.needs[0] && c.needs[1]) return conv2d_backward(g, c.inputs[0], c.inputs[1], c.grad);
-    TensorT<T> dx, dw;
+  std::vector<TensorT<T>> inputs{x, weight};
+  if (bias) inputs.push_back(*bias);
+  return make_result<T>(std::move(y), "conv2d", inputs, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+    if (!is_grad_enabled()) return conv2d_backward(g, c);
+    Grads<T> grads(c.inputs.size());
     if (c.needs[0])
-      dx = conv_transpose2d(c.grad, c.inputs[1], opt, output_padding_for<T>(g.h, g.ho, g.kh, opt),
-                            output_padding_for<T>(g.w, g.wo, g.kw, opt));
-    if (c.needs[1]) dw = conv2d_weight_grad(c.inputs[0], c.grad, g.kh, g.kw, opt);
-    return {dx, dw};
+      grads[0] = conv_transpose2d(c.grad, c.inputs[1], opt, output_padding_for<T>(g.h, g.ho, g.kh, opt),
+                                  output_padding_for<T>(g.w, g.wo, g.kw, opt));
+    if (c.needs[1]) grads[1] = conv2d_weight_grad(c.inputs[0], c.grad, g.kh, g.kw, opt);
+    if (c.inputs.size() > 2 && c.needs[2]) grads[2] = sum(c.grad, {0, 2, 3});
+    return grads;
   });
 }
 
+// conv_transpose2d, with a bias per output channel if given (added as each block's col2im writes its pixels).
 template <class T>
-TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2dOptions opt, std::size_t output_padding) {
-  return conv_transpose2d(y, weight, opt, output_padding, output_padding);
-}
-
-template <class T>
-TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2dOptions opt, std::size_t output_padding_h,
-                            std::size_t output_padding_w) {
+TensorT<T> conv_transpose2d_op(const TensorT<T>& y, const TensorT<T>& weight, const TensorT<T>* bias, Conv2dOptions opt,
+                               std::size_t output_padding_h, std::size_t output_padding_w) {
   const char* op = "conv_transpose2d";
   check_4d(op, y, "input [N,O,Ho,Wo]");
   check_4d(op, weight, "weight [O,C,kh,kw]");
@@ -330,6 +389,7 @@ TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2
   if (output_padding_h >= opt.stride() || output_padding_w >= opt.stride())
     detail::fail(op, ": output_padding ", std::max(output_padding_h, output_padding_w), " must be smaller than the stride ",
                  opt.stride());
+  if (bias) check_bias(op, *bias, ws[1]);
   auto out_size = [&](std::size_t in, std::size_t k, std::size_t output_padding) -> std::size_t {
     const std::size_t full = (in - 1) * opt.stride() + k + output_padding;
     if (in == 0 || full <= 2 * opt.padding())
@@ -344,16 +404,51 @@ TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2
   const Sources sources = col2im_sources(g, blocks.ld);
   xt::xarray<T> x = xt::xarray<T>::from_shape({g.n, g.c, g.h, g.w});
   for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t, Scratch<T>& s) {
-    conv_transpose_block(b, y.data() + n0 * g.o * g.ho * g.wo, weight.data(), x.data() + n0 * g.c * g.h * g.w, blocks.ld,
-                         sources, s);
+    // X = col2im(Wᵀ · Y) (+ b)
+    nop_to_onp(y.data() + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
+    blas::gemm<T>(true, false, b.patch(), b.positions(), b.o, T(1), weight.data(), b.patch(), s.onp.data(), blocks.ld,
+                  T(0), s.cols.data(), blocks.ld);
+    col2im(b, s.cols.data(), x.data() + n0 * g.c * g.h * g.w, blocks.ld, sources, bias ? bias->data() : nullptr);
   });
-  return make_result<T>(std::move(x), op, {y, weight}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
-    if (!is_grad_enabled() && c.needs[0] && c.needs[1]) return conv_transpose2d_backward(g, c.inputs[0], c.inputs[1], c.grad);
-    TensorT<T> dy, dw;
-    if (c.needs[0]) dy = conv2d(c.grad, c.inputs[1], opt);
-    if (c.needs[1]) dw = conv2d_weight_grad(c.grad, c.inputs[0], g.kh, g.kw, opt);
-    return {dy, dw};
+  std::vector<TensorT<T>> inputs{y, weight};
+  if (bias) inputs.push_back(*bias);
+  return make_result<T>(std::move(x), op, inputs, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+    if (!is_grad_enabled()) return conv_transpose2d_backward(g, c);
+    Grads<T> grads(c.inputs.size());
+    if (c.needs[0]) grads[0] = conv2d(c.grad, c.inputs[1], opt);
+    if (c.needs[1]) grads[1] = conv2d_weight_grad(c.grad, c.inputs[0], g.kh, g.kw, opt);
+    if (c.inputs.size() > 2 && c.needs[2]) grads[2] = sum(c.grad, {0, 2, 3});
+    return grads;
   });
+}
+
+}  // namespace
+
+template <class T>
+TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, Conv2dOptions opt) {
+  return conv2d_op(x, weight, static_cast<const TensorT<T>*>(nullptr), opt);
+}
+
+template <class T>
+TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>& bias, Conv2dOptions opt) {
+  return conv2d_op(x, weight, &bias, opt);
+}
+
+template <class T>
+TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2dOptions opt, std::size_t output_padding) {
+  return conv_transpose2d_op(y, weight, static_cast<const TensorT<T>*>(nullptr), opt, output_padding, output_padding);
+}
+
+template <class T>
+TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, Conv2dOptions opt, std::size_t output_padding_h,
+                            std::size_t output_padding_w) {
+  return conv_transpose2d_op(y, weight, static_cast<const TensorT<T>*>(nullptr), opt, output_padding_h, output_padding_w);
+}
+
+template <class T>
+TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, const TensorT<T>& bias, Conv2dOptions opt,
+                            std::size_t output_padding) {
+  return conv_transpose2d_op(y, weight, &bias, opt, output_padding, output_padding);
 }
 
 template <class T>
@@ -372,15 +467,13 @@ TensorT<T> conv2d_weight_grad(const TensorT<T>& x, const TensorT<T>& grad_y, std
                  "x", kw, " (expected [", xs[0], ",", gs[1], ",", g.ho, ",", g.wo, "])");
   const SampleBlocks blocks = sample_blocks<T>(g);
   const std::vector<std::uint32_t> tap = tap_offsets(g);
-  const std::size_t wsize = g.o * g.patch();
-  std::vector<T> partial(blocks.count * wsize);
+  Partials<T> dw(true, blocks.count, g.o * g.patch());
   for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t k, Scratch<T>& s) {
     im2col(b, x.data() + n0 * g.c * g.h * g.w, s.cols.data(), blocks.ld, tap);
     nop_to_onp(grad_y.data() + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
-    weight_grad_block(b, s, blocks.ld, partial.data() + k * wsize);
+    weight_grad_block(b, s, blocks.ld, dw.at(k));
   });
-  xt::xarray<T> dw = sum_blocks(partial, blocks.count, ws);
-  return make_result<T>(std::move(dw), op, {x, grad_y}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+  return make_result<T>(dw.total(blocks.count, ws), op, {x, grad_y}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
     // <dW(x, gy), H> = <gy, conv2d(x, H)> = <conv_transpose2d(gy, H), x>
     TensorT<T> dx, dgy;
     if (c.needs[0])
@@ -389,28 +482,6 @@ TensorT<T> conv2d_weight_grad(const TensorT<T>& x, const TensorT<T>& grad_y, std
     if (c.needs[1]) dgy = conv2d(c.inputs[0], c.grad, opt);
     return {dx, dgy};
   });
-}
-
-namespace {
-template <class T>
-TensorT<T> add_channel_bias(const char* op, const TensorT<T>& y, const TensorT<T>& bias) {
-  require_defined(op, bias, "bias");
-  const std::size_t channels = y.size(1);
-  if (bias.shape() != Shape{channels})
-    detail::fail(op, ": bias ", shape_str(bias.shape()), " does not match the ", channels, " output channels");
-  return add(y, reshape(bias, {1, channels, 1, 1}));
-}
-}  // namespace
-
-template <class T>
-TensorT<T> conv2d(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>& bias, Conv2dOptions opt) {
-  return add_channel_bias("conv2d", conv2d(x, weight, opt), bias);
-}
-
-template <class T>
-TensorT<T> conv_transpose2d(const TensorT<T>& y, const TensorT<T>& weight, const TensorT<T>& bias, Conv2dOptions opt,
-                            std::size_t output_padding) {
-  return add_channel_bias("conv_transpose2d", conv_transpose2d(y, weight, opt, output_padding), bias);
 }
 
 #define AD_CONV(T)                                                                                                 \

@@ -33,8 +33,8 @@ void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double 
 // Split over the library's threads by rows of C (rows of op(A)) when it has 64 or more, else by its columns
 // (columns of op(B)) when it has 256 or more (also when B is transposed and C has 3 times more columns than rows,
 // as a linear layer's x·Wᵀ with more outputs than the batch has rows: each thread then packs half of W rather
-// than all of it), else, for a small C with a long sum (a convolution's weight
-// gradient: [out, in·k·k] summed over every position of the batch), by the sum itself: each thread sums its share
+// than all of it), else, for a small C with a long sum (a small layer's weight gradient
+// summed over a long batch), by the sum itself: each thread sums its share
 // of k into its own copy of C and the copies are added in thread order. Why rows first: docs/PERFORMANCE.md,
 // "Threads". Every element of C is still single-threaded dot products in a fixed order, though not always rounded
 // the same across thread counts: OpenBLAS computes the rows and columns of a block that do not fill a micro-tile

@@ -67,7 +67,8 @@ struct Direct {
 };
 
 BOOST_AUTO_TEST_CASE(convolutions_in_blocks_of_samples_match_direct_loops) {
-  // 19 samples: blocks of 8, 8 and 3 (autodiff/conv.cpp), forward and both plain backward passes, each against loops.
+  // 19 samples: blocks of 8, 8 and 3 (autodiff/conv.cpp), forward and both plain backward passes, with and without
+  // a bias, each against loops.
   const Direct d{2, 1};
   const Shape xs{19, 3, 6, 6}, ws{4, 3, 3, 3}, ys{19, 4, 3, 3};
   const Tensor64 x = uniform(xs, 40), w = uniform(ws, 41), u = uniform(ys, 42), h = uniform(xs, 43);
@@ -100,6 +101,24 @@ BOOST_AUTO_TEST_CASE(convolutions_in_blocks_of_samples_match_direct_loops) {
     ad::sum(ad::mul(ad::conv_transpose2d(ul, wl, kStride2Pad1, 1), h)).backward();
     BOOST_TEST(max_abs_diff(ul.grad(), conv(h, w)) < 1e-12);
     BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(h, u)) < 1e-12);
+  }
+  {  // with a bias, the first layer's way: no gradient for the input, the weight's and the bias's from one pass
+    const Tensor64 b = uniform({4}, 44), wl = w.detach().set_requires_grad(true), bl = b.detach().set_requires_grad(true);
+    const Tensor64 y = ad::conv2d(x, wl, bl, kStride2Pad1);
+    BOOST_TEST(max_abs_diff(y, ad::add(conv(x, w), ad::reshape(b, {1, 4, 1, 1}))) < 1e-12);
+    ad::sum(ad::mul(y, u)).backward();
+    BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(x, u)) < 1e-12);
+    BOOST_TEST(max_abs_diff(bl.grad(), ad::sum(u, {0, 2, 3})) < 1e-12);
+  }
+  {  // conv_transpose2d with a bias: all three gradients
+    const Tensor64 b = uniform({3}, 45), ul = u.detach().set_requires_grad(true), wl = w.detach().set_requires_grad(true),
+                   bl = b.detach().set_requires_grad(true);
+    const Tensor64 xt = ad::conv_transpose2d(ul, wl, bl, kStride2Pad1, 1);
+    BOOST_TEST(max_abs_diff(xt, ad::add(conv_t(u, w), ad::reshape(b, {1, 3, 1, 1}))) < 1e-12);
+    ad::sum(ad::mul(xt, h)).backward();
+    BOOST_TEST(max_abs_diff(ul.grad(), conv(h, w)) < 1e-12);
+    BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(h, u)) < 1e-12);
+    BOOST_TEST(max_abs_diff(bl.grad(), ad::sum(h, {0, 2, 3})) < 1e-12);
   }
   // an empty batch gives empty outputs and a zero weight gradient
   const Tensor64 none = Tensor64::zeros({0, 3, 6, 6});

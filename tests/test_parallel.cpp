@@ -309,10 +309,11 @@ BOOST_AUTO_TEST_CASE(convolution_and_batch_norm_in_blocks_of_samples_match_one_t
     const ad::Tensor up_grad = random_float({n, 8, 14, 14}, 25);
     auto run = [&] {
       const ad::Tensor xl = x.detach().set_requires_grad(true), wl = w.detach().set_requires_grad(true);
-      const ad::Tensor y = ad::batch_norm(ad::conv2d(xl, wl, bias, kStride2Pad1), gamma, beta, 1e-5);
-      const ad::Tensor up = ad::conv_transpose2d(y, wl, kStride2Pad1, 1);
+      const ad::Tensor bl = bias.detach().set_requires_grad(true), up_bias = random_float({8}, 26).set_requires_grad(true);
+      const ad::Tensor y = ad::batch_norm(ad::conv2d(xl, wl, bl, kStride2Pad1), gamma, beta, 1e-5);
+      const ad::Tensor up = ad::conv_transpose2d(y, wl, up_bias, kStride2Pad1, 1);
       ad::sum(ad::mul(up, up_grad)).backward();
-      return std::vector<ad::Tensor>{y, up, xl.grad(), wl.grad()};
+      return std::vector<ad::Tensor>{y, up, xl.grad(), wl.grad(), bl.grad(), up_bias.grad()};
     };
     std::vector<ad::Tensor> one;
     {
