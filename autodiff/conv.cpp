@@ -190,8 +190,10 @@ struct SampleBlocks {
 };
 template <class T>
 SampleBlocks sample_blocks(const Geometry& g) {
+  constexpr std::size_t kColumnBytes = 512 << 10, kMaxSamples = 8;
   const std::size_t per_sample = std::max<std::size_t>(1, g.patch() * g.ho * g.wo * sizeof(T));
-  const std::size_t size = std::min<std::size_t>({std::max<std::size_t>(1, (512u << 10) / per_sample), 8, std::max<std::size_t>(g.n, 1)});
+  const std::size_t fit = std::max<std::size_t>(1, kColumnBytes / per_sample);
+  const std::size_t size = std::min({fit, kMaxSamples, std::max<std::size_t>(g.n, 1)});
   return {size, (g.n + size - 1) / size, size * g.ho * g.wo};
 }
 template <class T, class F>
@@ -249,10 +251,6 @@ std::size_t output_padding_for(std::size_t in, std::size_t out, std::size_t k, C
   return in + 2 * opt.padding() - k - (out - 1) * opt.stride();
 }
 
-}  // namespace
-
-namespace {
-
 // One block of samples: Y = W · cols(X) (+ b), into Y's samples (NCHW).
 template <class T>
 void conv_block(const Geometry& b, const T* x, const T* w, const T* bias, T* y, std::size_t ld,
@@ -282,11 +280,12 @@ void check_bias(const char* op, const TensorT<T>& bias, std::size_t channels) {
 // The blocks' shares of a weight or bias gradient, one slot per block, summed in block order at the end.
 template <class T>
 struct Partials {
-  std::size_t size;
+  std::size_t blocks, size;
   std::vector<T> slots;
-  Partials(bool needed, std::size_t blocks, std::size_t size_) : size(size_), slots(needed ? blocks * size_ : 0) {}
+  Partials(bool needed, const SampleBlocks& b, std::size_t size_)
+      : blocks(b.count), size(size_), slots(needed ? b.count * size_ : 0) {}
   T* at(std::size_t block) { return slots.data() + block * size; }
-  xt::xarray<T> total(std::size_t blocks, const Shape& shape) const { return sum_blocks(slots, blocks, shape); }
+  TensorT<T> total(const Shape& shape) const { return TensorT<T>(sum_blocks(slots, blocks, shape)); }
 };
 
 // Plain backward of conv2d (no graph to build): one pass over the blocks computes the gradients asked for from
@@ -298,7 +297,7 @@ Grads<T> conv2d_backward(const Geometry& g, const BackwardArgs<T>& c) {
   const SampleBlocks blocks = sample_blocks<T>(g);
   const std::vector<std::uint32_t> tap = need_w ? tap_offsets(g) : std::vector<std::uint32_t>{};
   const Sources sources = need_x ? col2im_sources(g, blocks.ld) : Sources{};
-  Partials<T> dw(need_w, blocks.count, g.o * g.patch()), db(need_b, blocks.count, g.o);
+  Partials<T> dw(need_w, blocks, g.o * g.patch()), db(need_b, blocks, g.o);
   xt::xarray<T> dx = xt::xarray<T>::from_shape({need_x ? g.n : 0, g.c, g.h, g.w});
   for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t k, Scratch<T>& s) {
     nop_to_onp(gy + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
@@ -314,8 +313,8 @@ Grads<T> conv2d_backward(const Geometry& g, const BackwardArgs<T>& c) {
       col2im(b, s.cols.data(), dx.data() + n0 * g.c * g.h * g.w, blocks.ld, sources, static_cast<const T*>(nullptr));
     }
   });
-  Grads<T> grads{need_x ? TensorT<T>(std::move(dx)) : TensorT<T>(), need_w ? TensorT<T>(dw.total(blocks.count, weight_shape(g))) : TensorT<T>()};
-  if (c.needs.size() > 2) grads.push_back(need_b ? TensorT<T>(db.total(blocks.count, {g.o})) : TensorT<T>());
+  Grads<T> grads{need_x ? TensorT<T>(std::move(dx)) : TensorT<T>(), need_w ? dw.total(weight_shape(g)) : TensorT<T>()};
+  if (c.needs.size() > 2) grads.push_back(need_b ? db.total({g.o}) : TensorT<T>());
   return grads;
 }
 
@@ -327,7 +326,7 @@ Grads<T> conv_transpose2d_backward(const Geometry& g, const BackwardArgs<T>& c) 
   const T *y = c.inputs[0].data(), *w = c.inputs[1].data(), *gx = c.grad.data();
   const SampleBlocks blocks = sample_blocks<T>(g);
   const std::vector<std::uint32_t> tap = tap_offsets(g);
-  Partials<T> dw(need_w, blocks.count, g.o * g.patch()), db(need_b, blocks.count, g.c);
+  Partials<T> dw(need_w, blocks, g.o * g.patch()), db(need_b, blocks, g.c);
   xt::xarray<T> dy = xt::xarray<T>::from_shape({need_y ? g.n : 0, g.o, g.ho, g.wo});
   for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t k, Scratch<T>& s) {
     const T* gb = gx + n0 * g.c * g.h * g.w;
@@ -344,8 +343,8 @@ Grads<T> conv_transpose2d_backward(const Geometry& g, const BackwardArgs<T>& c) 
         db.at(k)[ch] = total;
       }
   });
-  Grads<T> grads{need_y ? TensorT<T>(std::move(dy)) : TensorT<T>(), need_w ? TensorT<T>(dw.total(blocks.count, weight_shape(g))) : TensorT<T>()};
-  if (c.needs.size() > 2) grads.push_back(need_b ? TensorT<T>(db.total(blocks.count, {g.c})) : TensorT<T>());
+  Grads<T> grads{need_y ? TensorT<T>(std::move(dy)) : TensorT<T>(), need_w ? dw.total(weight_shape(g)) : TensorT<T>()};
+  if (c.needs.size() > 2) grads.push_back(need_b ? db.total({g.c}) : TensorT<T>());
   return grads;
 }
 
@@ -467,13 +466,13 @@ TensorT<T> conv2d_weight_grad(const TensorT<T>& x, const TensorT<T>& grad_y, std
                  "x", kw, " (expected [", xs[0], ",", gs[1], ",", g.ho, ",", g.wo, "])");
   const SampleBlocks blocks = sample_blocks<T>(g);
   const std::vector<std::uint32_t> tap = tap_offsets(g);
-  Partials<T> dw(true, blocks.count, g.o * g.patch());
+  Partials<T> dw(true, blocks, g.o * g.patch());
   for_sample_blocks<T>(g, blocks, [&](const Geometry& b, std::size_t n0, std::size_t k, Scratch<T>& s) {
     im2col(b, x.data() + n0 * g.c * g.h * g.w, s.cols.data(), blocks.ld, tap);
     nop_to_onp(grad_y.data() + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
     weight_grad_block(b, s, blocks.ld, dw.at(k));
   });
-  return make_result<T>(dw.total(blocks.count, ws), op, {x, grad_y}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+  return make_result<T>(sum_blocks(dw.slots, blocks.count, ws), op, {x, grad_y}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
     // <dW(x, gy), H> = <gy, conv2d(x, H)> = <conv_transpose2d(gy, H), x>
     TensorT<T> dx, dgy;
     if (c.needs[0])

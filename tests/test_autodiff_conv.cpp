@@ -169,4 +169,6 @@ BOOST_AUTO_TEST_CASE(conv_error_messages) {
   CHECK_THROWS_WITH(ad::conv2d(x, ad::Tensor::zeros({32, 16, 3, 3}), ad::Tensor::zeros({16}), {}), "conv2d", "bias", "[16]", "32");
   CHECK_THROWS_WITH(ad::conv_transpose2d(x, ad::Tensor::zeros({8, 4, 3, 3})), "conv_transpose2d", "[128,16,14,14]", "[8,4,3,3]");
   CHECK_THROWS_WITH(ad::conv_transpose2d(x, ad::Tensor::zeros({16, 4, 3, 3}), kStride2Pad1, 2), "conv_transpose2d", "output_padding");
+  CHECK_THROWS_WITH(ad::conv_transpose2d(x, ad::Tensor::zeros({16, 4, 3, 3}), ad::Tensor::zeros({16}), kStride2Pad1),
+                    "conv_transpose2d", "bias", "[16]", "4 output channels");
 }
