@@ -67,64 +67,83 @@ struct Direct {
 };
 
 BOOST_AUTO_TEST_CASE(convolutions_in_blocks_of_samples_match_direct_loops) {
-  // 19 samples: blocks of 8, 8 and 3 (autodiff/conv.cpp), forward and both plain backward passes, with and without
-  // a bias, each against loops.
-  const Direct d{2, 1};
-  const Shape xs{19, 3, 6, 6}, ws{4, 3, 3, 3}, ys{19, 4, 3, 3};
-  const Tensor64 x = uniform(xs, 40), w = uniform(ws, 41), u = uniform(ys, 42), h = uniform(xs, 43);
-  auto conv = [&](const Tensor64& in, const Tensor64& k) {
-    Tensor64 y = Tensor64::zeros(ys);
-    d.visit(xs, ws, 3, 3, [&](std::size_t yi, std::size_t xi, std::size_t wi) { y.data()[yi] += k.data()[wi] * in.data()[xi]; });
-    return y;
-  };
-  auto conv_t = [&](const Tensor64& out, const Tensor64& k) {
-    Tensor64 r = Tensor64::zeros(xs);
-    d.visit(xs, ws, 3, 3, [&](std::size_t yi, std::size_t xi, std::size_t wi) { r.data()[xi] += k.data()[wi] * out.data()[yi]; });
-    return r;
-  };
-  auto weight_grad = [&](const Tensor64& in, const Tensor64& g) {
-    Tensor64 r = Tensor64::zeros(ws);
-    d.visit(xs, ws, 3, 3, [&](std::size_t yi, std::size_t xi, std::size_t wi) { r.data()[wi] += g.data()[yi] * in.data()[xi]; });
-    return r;
-  };
-  BOOST_TEST(max_abs_diff(ad::conv2d(x, w, kStride2Pad1), conv(x, w)) < 1e-12);
-  BOOST_TEST(max_abs_diff(ad::conv_transpose2d(u, w, kStride2Pad1, 1), conv_t(u, w)) < 1e-12);
-  BOOST_TEST(max_abs_diff(ad::conv2d_weight_grad(x, u, 3, 3, kStride2Pad1), weight_grad(x, u)) < 1e-12);
-  {  // conv2d's backward with both gradients: one pass over the blocks
-    const Tensor64 xl = x.detach().set_requires_grad(true), wl = w.detach().set_requires_grad(true);
-    ad::sum(ad::mul(ad::conv2d(xl, wl, kStride2Pad1), u)).backward();
-    BOOST_TEST(max_abs_diff(xl.grad(), conv_t(u, w)) < 1e-12);
-    BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(x, u)) < 1e-12);
-  }
-  {  // conv_transpose2d's backward with both gradients
-    const Tensor64 ul = u.detach().set_requires_grad(true), wl = w.detach().set_requires_grad(true);
-    ad::sum(ad::mul(ad::conv_transpose2d(ul, wl, kStride2Pad1, 1), h)).backward();
-    BOOST_TEST(max_abs_diff(ul.grad(), conv(h, w)) < 1e-12);
-    BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(h, u)) < 1e-12);
-  }
-  {  // with a bias, the first layer's way: no gradient for the input, the weight's and the bias's from one pass
-    const Tensor64 b = uniform({4}, 44), wl = w.detach().set_requires_grad(true), bl = b.detach().set_requires_grad(true);
-    const Tensor64 y = ad::conv2d(x, wl, bl, kStride2Pad1);
-    BOOST_TEST(max_abs_diff(y, ad::add(conv(x, w), ad::reshape(b, {1, 4, 1, 1}))) < 1e-12);
-    ad::sum(ad::mul(y, u)).backward();
-    BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(x, u)) < 1e-12);
-    BOOST_TEST(max_abs_diff(bl.grad(), ad::sum(u, {0, 2, 3})) < 1e-12);
-  }
-  {  // conv_transpose2d with a bias: all three gradients
-    const Tensor64 b = uniform({3}, 45), ul = u.detach().set_requires_grad(true), wl = w.detach().set_requires_grad(true),
-                   bl = b.detach().set_requires_grad(true);
-    const Tensor64 xt = ad::conv_transpose2d(ul, wl, bl, kStride2Pad1, 1);
-    BOOST_TEST(max_abs_diff(xt, ad::add(conv_t(u, w), ad::reshape(b, {1, 3, 1, 1}))) < 1e-12);
-    ad::sum(ad::mul(xt, h)).backward();
-    BOOST_TEST(max_abs_diff(ul.grad(), conv(h, w)) < 1e-12);
-    BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(h, u)) < 1e-12);
-    BOOST_TEST(max_abs_diff(bl.grad(), ad::sum(h, {0, 2, 3})) < 1e-12);
+  // autodiff/conv.cpp goes over blocks of up to 8 samples: 19 samples are blocks of 8, 8 and 3. For each geometry,
+  // the forward passes and the plain backward passes (with and without a bias, with and without the input's
+  // gradient), each against loops.
+  struct Case { Shape x, w; std::size_t s, p; };
+  const std::vector<Case> cases = {{{19, 3, 6, 6}, {4, 3, 3, 3}, 2, 1},   // the conv AE's geometry
+                                   {{9, 2, 7, 5}, {3, 2, 2, 3}, 1, 0},    // non-square kernel and image
+                                   {{17, 1, 9, 9}, {5, 1, 4, 4}, 3, 2},   // stride 3, padding 2
+                                   {{20, 2, 4, 6}, {3, 2, 1, 1}, 1, 0},   // 1×1 kernel
+                                   {{1, 2, 5, 5}, {2, 2, 3, 3}, 1, 1}};   // one sample
+  std::uint64_t seed = 40;
+  for (const Case& k : cases) {
+    const Direct d{k.s, k.p};
+    const std::size_t ho = (k.x[2] + 2 * k.p - k.w[2]) / k.s + 1, wo = (k.x[3] + 2 * k.p - k.w[3]) / k.s + 1;
+    const std::size_t oph = (k.x[2] + 2 * k.p - k.w[2]) % k.s, opw = (k.x[3] + 2 * k.p - k.w[3]) % k.s;
+    const Shape xs = k.x, ws = k.w, ys{k.x[0], k.w[0], ho, wo};
+    const ad::Conv2dOptions opt = ad::Conv2dOptions().stride(k.s).padding(k.p);
+    const Tensor64 x = uniform(xs, seed++), w = uniform(ws, seed++), u = uniform(ys, seed++), h = uniform(xs, seed++);
+    const Tensor64 b_out = uniform({ws[0]}, seed++), b_in = uniform({ws[1]}, seed++);
+    auto conv = [&](const Tensor64& in, const Tensor64& kernel) {
+      Tensor64 y = Tensor64::zeros(ys);
+      d.visit(xs, ws, ho, wo, [&](std::size_t yi, std::size_t xi, std::size_t wi) { y.data()[yi] += kernel.data()[wi] * in.data()[xi]; });
+      return y;
+    };
+    auto conv_t = [&](const Tensor64& out, const Tensor64& kernel) {
+      Tensor64 r = Tensor64::zeros(xs);
+      d.visit(xs, ws, ho, wo, [&](std::size_t yi, std::size_t xi, std::size_t wi) { r.data()[xi] += kernel.data()[wi] * out.data()[yi]; });
+      return r;
+    };
+    auto weight_grad = [&](const Tensor64& in, const Tensor64& g) {
+      Tensor64 r = Tensor64::zeros(ws);
+      d.visit(xs, ws, ho, wo, [&](std::size_t yi, std::size_t xi, std::size_t wi) { r.data()[wi] += g.data()[yi] * in.data()[xi]; });
+      return r;
+    };
+    auto channels = [](const Tensor64& bias) { return ad::reshape(bias, {1, bias.numel(), 1, 1}); };
+    BOOST_TEST_CONTEXT("x " << ad::shape_str(xs) << ", w " << ad::shape_str(ws) << ", stride " << k.s << ", padding " << k.p) {
+      BOOST_TEST(max_abs_diff(ad::conv2d(x, w, opt), conv(x, w)) < 1e-12);
+      BOOST_TEST(max_abs_diff(ad::conv_transpose2d(u, w, opt, oph, opw), conv_t(u, w)) < 1e-12);
+      BOOST_TEST(max_abs_diff(ad::conv2d_weight_grad(x, u, ws[2], ws[3], opt), weight_grad(x, u)) < 1e-12);
+      {  // conv2d's backward, all three gradients from one pass over the blocks
+        const Tensor64 xl = x.detach().set_requires_grad(true), wl = w.detach().set_requires_grad(true),
+                       bl = b_out.detach().set_requires_grad(true);
+        const Tensor64 y = ad::conv2d(xl, wl, bl, opt);
+        BOOST_TEST(max_abs_diff(y, ad::add(conv(x, w), channels(b_out))) < 1e-12);
+        ad::sum(ad::mul(y, u)).backward();
+        BOOST_TEST(max_abs_diff(xl.grad(), conv_t(u, w)) < 1e-12);
+        BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(x, u)) < 1e-12);
+        BOOST_TEST(max_abs_diff(bl.grad(), ad::sum(u, {0, 2, 3})) < 1e-12);
+      }
+      {  // the first layer's way: no gradient for the input
+        const Tensor64 wl = w.detach().set_requires_grad(true), bl = b_out.detach().set_requires_grad(true);
+        ad::sum(ad::mul(ad::conv2d(x, wl, bl, opt), u)).backward();
+        BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(x, u)) < 1e-12);
+        BOOST_TEST(max_abs_diff(bl.grad(), ad::sum(u, {0, 2, 3})) < 1e-12);
+      }
+      {  // conv_transpose2d's backward, both gradients
+        const Tensor64 ul = u.detach().set_requires_grad(true), wl = w.detach().set_requires_grad(true);
+        ad::sum(ad::mul(ad::conv_transpose2d(ul, wl, opt, oph, opw), h)).backward();
+        BOOST_TEST(max_abs_diff(ul.grad(), conv(h, w)) < 1e-12);
+        BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(h, u)) < 1e-12);
+      }
+      if (oph == opw) {  // conv_transpose2d with a bias (one output padding for both sides): all three gradients
+        const Tensor64 ul = u.detach().set_requires_grad(true), wl = w.detach().set_requires_grad(true),
+                       bl = b_in.detach().set_requires_grad(true);
+        const Tensor64 xt = ad::conv_transpose2d(ul, wl, bl, opt, oph);
+        BOOST_TEST(max_abs_diff(xt, ad::add(conv_t(u, w), channels(b_in))) < 1e-12);
+        ad::sum(ad::mul(xt, h)).backward();
+        BOOST_TEST(max_abs_diff(ul.grad(), conv(h, w)) < 1e-12);
+        BOOST_TEST(max_abs_diff(wl.grad(), weight_grad(h, u)) < 1e-12);
+        BOOST_TEST(max_abs_diff(bl.grad(), ad::sum(h, {0, 2, 3})) < 1e-12);
+      }
+    }
   }
   // an empty batch gives empty outputs and a zero weight gradient
-  const Tensor64 none = Tensor64::zeros({0, 3, 6, 6});
+  const Tensor64 w = uniform({4, 3, 3, 3}, 39), none = Tensor64::zeros({0, 3, 6, 6});
   BOOST_TEST(ad::conv2d(none, w, kStride2Pad1).shape() == (Shape{0, 4, 3, 3}));
   const Tensor64 dw0 = ad::conv2d_weight_grad(none, Tensor64::zeros({0, 4, 3, 3}), 3, 3, kStride2Pad1);
-  BOOST_TEST(max_abs_diff(dw0, Tensor64::zeros(ws)) == 0.0);
+  BOOST_TEST(max_abs_diff(dw0, Tensor64::zeros(w.shape())) == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(gradcheck_conv2d) {
