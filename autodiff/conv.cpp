@@ -181,9 +181,17 @@ AE_MULTIVERSION T lane_sum(const T* __restrict v, std::size_t len) {
 // thread, the blocks shared among the threads in contiguous runs: from two blocks on, the numbers do not depend on
 // the thread count (a batch of one block splits its product over the threads as matmul does).
 // fn(block, n0, index, scratch): samples [n0, n0 + block.n); scratch buffers live as long as a thread's run.
+// A block writes every element of them it reads, so they are left uninitialised (not zeroed on every op).
+template <class T>
+struct Buffer {
+  std::unique_ptr<T[]> values;
+  explicit Buffer(std::size_t n) : values(new T[n]) {}
+  T* data() { return values.get(); }
+  const T* data() const { return values.get(); }
+};
 template <class T>
 struct Scratch {
-  std::vector<T> cols, onp;
+  Buffer<T> cols, onp;
 };
 struct SampleBlocks {
   std::size_t size, count, ld;  // samples per block, blocks, row length of a block's columns (size·Ho·Wo)
@@ -199,9 +207,7 @@ SampleBlocks sample_blocks(const Geometry& g) {
 template <class T, class F>
 void for_sample_blocks(const Geometry& g, const SampleBlocks& blocks, F&& fn) {
   parallel_for(blocks.count, 1, [&](std::size_t b0, std::size_t b1) {
-    Scratch<T> scratch;
-    scratch.cols.resize(g.patch() * blocks.ld);
-    scratch.onp.resize(g.o * blocks.ld);
+    Scratch<T> scratch{Buffer<T>(g.patch() * blocks.ld), Buffer<T>(g.o * blocks.ld)};
     for (std::size_t k = b0; k < b1; ++k) {
       Geometry block = g;
       block.n = std::min(g.n, (k + 1) * blocks.size) - k * blocks.size;
