@@ -2,10 +2,12 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "autodiff/blas.hpp"
 #include "autodiff/internal.hpp"
+#include "autodiff/multiversion.hpp"
 #include "autodiff/parallel.hpp"
 
 namespace ad {
@@ -28,15 +30,46 @@ void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double 
               static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
               c, static_cast<int>(ldc));
 }
+
+// The calling thread's buffer for the parts of a split sum, kept between calls (grown, never zeroed: each part
+// writes all of its copy of C before it is read).
+template <class T>
+T* part_buffer(std::size_t n) {
+  thread_local std::unique_ptr<T[]> values;
+  thread_local std::size_t size = 0;
+  if (n > size) values.reset(new T[size = n]);
+  return values.get();
+}
+// C[r0..r1) = ((init + p_0) + p_1) + ..., init being row_init, beta·C or 0.
+template <class T>
+AE_MULTIVERSION void add_parts(const std::vector<T*>& parts, std::size_t r0, std::size_t r1, std::size_t n, T beta,
+                               T* __restrict c, std::size_t ldc, const T* row_init) {
+  for (std::size_t r = r0; r < r1; ++r) {
+    T* __restrict out = c + r * ldc;
+    const T* __restrict first = parts[0] + r * n;
+    if (row_init)
+      for (std::size_t j = 0; j < n; ++j) out[j] = row_init[j] + first[j];
+    else if (beta == T(0))
+      for (std::size_t j = 0; j < n; ++j) out[j] = first[j];
+    else
+      for (std::size_t j = 0; j < n; ++j) out[j] = beta * out[j] + first[j];
+    for (std::size_t p = 1; p < parts.size(); ++p) {
+      const T* __restrict part = parts[p] + r * n;
+      for (std::size_t j = 0; j < n; ++j) out[j] += part[j];
+    }
+  }
+}
 }  // namespace
 
 // Split over the library's threads by rows of C (rows of op(A)) when it has 64 or more, else by its columns
 // (columns of op(B)) when it has 256 or more (also when B is transposed and C has 3 times more columns than rows,
 // as a linear layer's x·Wᵀ with more outputs than the batch has rows: each thread then packs half of W rather
-// than all of it), else, for a small C with a long sum (a small layer's weight gradient
-// summed over a long batch), by the sum itself: each thread sums its share
-// of k into its own copy of C and the copies are added in thread order. Why rows first: docs/PERFORMANCE.md,
-// "Threads". Every element of C is still single-threaded dot products in a fixed order, though not always rounded
+// than all of it), or by the sum itself: each thread sums its share of k into its own copy of C and the copies are
+// added in order, each thread adding up its share of C's rows. The sum is split for Aᵀ·B (a weight gradient, k
+// running over the batch) when that moves less between the threads than a split by rows, whose threads each read
+// every batch row of A and B where ops split by batch rows left half of them in the other thread's cache; and for
+// a small C with a long sum. Why: docs/PERFORMANCE.md, "Threads" and "Two CPUs that move apart".
+// Every element of C is still single-threaded dot products in a fixed order, though not always rounded
 // the same across thread counts: OpenBLAS computes the rows and columns of a block that do not fill a micro-tile
 // with an edge kernel whose multiply-adds run in another order, so a row's last bit can depend on where the split
 // puts it, and a split sum adds its parts in another order (differences of ~1e-7 relative between thread counts;
@@ -60,29 +93,32 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
   };
   const std::size_t threads = static_cast<std::size_t>(num_threads());
   if (m * n * k < kMinWork || threads == 1) return block(0, m, 0, n);
+  // Floats a thread reads that the other threads wrote: split by rows, half of A's and all of B's batch rows
+  // (k/2·(m/2 + n) with two threads); split sum, the other copies of its rows of C (m/2·n).
+  const bool batch_sum = ta && !tb && k >= 2 * kColAlign * threads && k * (m + 2 * n) > 2 * m * n;
   const bool wide_times_weights = tb && n >= 3 * m && n >= 16 * kColAlign;  // x·Wᵀ with W much taller than x
-  if (m >= 8 * kRowAlign && !wide_times_weights) return parallel_for(m, kRowAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kRowAlign);
-  if (n >= 16 * kColAlign || k < 2 * kMinSplitK)
+  if (!batch_sum && m >= 8 * kRowAlign && !wide_times_weights)
+    return parallel_for(m, kRowAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kRowAlign);
+  if (!batch_sum && (n >= 16 * kColAlign || k < 2 * kMinSplitK))
     return parallel_for(n, kColAlign, [&](std::size_t c0, std::size_t c1) { block(0, m, c0, c1); }, kColAlign);
   // split the sum: part p covers k in [p·step, (p+1)·step)
-  const std::size_t parts = std::min(threads, k / kMinSplitK);
+  const std::size_t parts = batch_sum ? threads : std::min(threads, k / kMinSplitK);
   const std::size_t step = ((k + parts - 1) / parts + kColAlign - 1) / kColAlign * kColAlign;
-  std::vector<T> partial(parts * m * n);
+  T* const copies = part_buffer<T>(parts * m * n);
+  std::vector<T*> partial(parts);
+  for (std::size_t p = 0; p < parts; ++p) partial[p] = copies + p * m * n;
   parallel_for(parts, 1, [&](std::size_t p0, std::size_t p1) {
     for (std::size_t p = p0; p < p1; ++p) {
-      const std::size_t k0 = p * step, k1 = std::min(k, k0 + step);
+      T* out = partial[p];
+      const std::size_t k0 = std::min(k, p * step), k1 = std::min(k, k0 + step);
       if (k0 < k1)
-        call(ta, tb, m, n, k1 - k0, alpha, ta ? a + k0 * lda : a + k0, lda, tb ? b + k0 : b + k0 * ldb, ldb, T(0),
-             partial.data() + p * m * n, n);
+        call(ta, tb, m, n, k1 - k0, alpha, ta ? a + k0 * lda : a + k0, lda, tb ? b + k0 : b + k0 * ldb, ldb, T(0), out, n);
+      else
+        std::fill(out, out + m * n, T(0));
     }
   });
-  for (std::size_t r = 0; r < m; ++r)
-    for (std::size_t j = 0; j < n; ++j) {
-      T sum = partial[r * n + j];
-      for (std::size_t p = 1; p < parts; ++p) sum += partial[(p * m + r) * n + j];
-      T& out = c[r * ldc + j];
-      out = (row_init ? row_init[j] : beta == T(0) ? T(0) : beta * out) + sum;
-    }
+  // each thread adds up the rows of C its share of Adam's rows will update (cut at multiples of 16 rows)
+  parallel_for(m, 16, [&](std::size_t r0, std::size_t r1) { add_parts(partial, r0, r1, n, beta, c, ldc, row_init); }, 16);
 }
 template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
                           const float*, std::size_t, float, float*, std::size_t, const float*);

@@ -5,8 +5,9 @@
 // Why not OpenBLAS's threads: on the autoencoders' small products its two-thread hand-off costs more than it
 // gains (docs/PERFORMANCE.md, "Threads").
 //
-// Chunks never cut a sum (a GEMM is split by rows or columns of its result, an elementwise op by elements), so
-// the same seed and thread count give the same numbers, bit for bit. Across thread counts, elementwise ops,
+// A chunk's numbers never depend on timing (a GEMM is split by rows or columns of its result, or by its sum into
+// copies added in a fixed order; an elementwise op by elements), so the same seed and thread count give the same
+// numbers, bit for bit. Across thread counts, elementwise ops,
 // reductions, convolutions and batch norm are still bit-identical; matrix products agree to float rounding only
 // (about 1e-7 relative), because OpenBLAS computes a block's edge rows and columns, those that do not fill a
 // whole micro-tile, with another kernel than its full tiles (on Haswell, a different order of fused

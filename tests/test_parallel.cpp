@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "autodiff/blas.hpp"
 #include "autodiff/denormals.hpp"
 #include "autodiff/parallel.hpp"
 #include "helpers.hpp"
@@ -379,6 +380,48 @@ BOOST_AUTO_TEST_CASE(split_matrix_products_match_the_single_threaded_ones) {
   }
   // Some OpenBLAS kernels (Haswell's) round differently on a smaller block: equal to float precision.
   for (std::size_t i = 0; i < one.size(); ++i) BOOST_TEST(max_rel_diff(one[i], three[i]) < 1e-6f, "product " << i << ": " << max_rel_diff(one[i], three[i]));
+}
+
+BOOST_AUTO_TEST_CASE(weight_gradients_split_by_the_batch_match_the_single_threaded_ones) {
+  // Aᵀ·B summed over a long batch (k ≥ m) is split by its sum, each thread's copy of C added up by rows: a linear
+  // layer's weight gradient at batch 512, a 3-part split of a 500-row batch, and k = 129 on four threads, whose
+  // last part is empty (parts of 48 rows: 0-48, 48-96, 96-129 and none).
+  const ad::Tensor g = random_float({512, 256}, 30), x = random_float({512, 300}, 31);
+  const ad::Tensor g3 = random_float({500, 64}, 32), x3 = random_float({500, 784}, 33);
+  const ad::Tensor a4 = random_float({129, 40}, 34), b4 = random_float({129, 60}, 35);
+  auto run = [&] {
+    return std::vector<ad::Tensor>{ad::matmul(g, x, true, false), ad::matmul(g3, x3, true, false),
+                                   ad::matmul(a4, b4, true, false)};
+  };
+  std::vector<ad::Tensor> one;
+  {
+    Threads t(1);
+    one = run();
+  }
+  for (const int threads : {2, 3, 4}) {
+    Threads t(threads);
+    const std::vector<ad::Tensor> many = run(), again = run();
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      BOOST_TEST(max_rel_diff(one[i], many[i]) < 1e-6f, "product " << i << ", " << threads << " threads");
+      BOOST_TEST(bit_identical(many[i], again[i]), "product " << i << " repeated, " << threads << " threads");
+    }
+  }
+  // through the raw kernel: C = alpha·Aᵀ·B + beta·C, and C = row + Aᵀ·B, split by the batch on two threads
+  Threads t(2);
+  const std::size_t m = 256, n = 300, k = 512;
+  const ad::Tensor c0 = random_float({m, n}, 36), row = random_float({n}, 37);
+  std::vector<float> c(c0.data(), c0.data() + m * n), with_row(m * n);
+  ad::blas::gemm<float>(true, false, m, n, k, 0.5f, g.data(), m, x.data(), n, 2.f, c.data(), n);
+  ad::blas::gemm<float>(true, false, m, n, k, 1.f, g.data(), m, x.data(), n, 0.f, with_row.data(), n, row.data());
+  const ad::Tensor product = one[0];
+  double worst = 0, worst_row = 0;
+  for (std::size_t i = 0; i < m * n; ++i) {
+    const double p = product.data()[i], want = 0.5 * p + 2.0 * c0.data()[i], want_row = p + row.data()[i % n];
+    worst = std::max(worst, std::abs(c[i] - want) / std::max(1.0, std::abs(want)));
+    worst_row = std::max(worst_row, std::abs(with_row[i] - want_row) / std::max(1.0, std::abs(want_row)));
+  }
+  BOOST_TEST(worst < 1e-5);
+  BOOST_TEST(worst_row < 1e-5);
 }
 
 BOOST_AUTO_TEST_CASE(linear_fills_its_bias_per_block_and_equals_matmul_plus_bias) {
