@@ -291,7 +291,8 @@ struct Partials {
   Partials(bool needed, const SampleBlocks& b, std::size_t size_)
       : blocks(b.count), size(size_), slots(needed ? b.count * size_ : 0) {}
   T* at(std::size_t block) { return slots.data() + block * size; }
-  TensorT<T> total(const Shape& shape) const { return TensorT<T>(sum_blocks(slots, blocks, shape)); }
+  xt::xarray<T> sum(const Shape& shape) const { return sum_blocks(slots, blocks, shape); }
+  TensorT<T> total(const Shape& shape) const { return TensorT<T>(sum(shape)); }
 };
 
 // Plain backward of conv2d (no graph to build): one pass over the blocks computes the gradients asked for from
@@ -478,7 +479,7 @@ TensorT<T> conv2d_weight_grad(const TensorT<T>& x, const TensorT<T>& grad_y, std
     nop_to_onp(grad_y.data() + n0 * g.o * g.ho * g.wo, s.onp.data(), b.n, b.o, b.ho * b.wo, blocks.ld);
     weight_grad_block(b, s, blocks.ld, dw.at(k));
   });
-  return make_result<T>(sum_blocks(dw.slots, blocks.count, ws), op, {x, grad_y}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
+  return make_result<T>(dw.sum(ws), op, {x, grad_y}, [opt, g](const BackwardArgs<T>& c) -> Grads<T> {
     // <dW(x, gy), H> = <gy, conv2d(x, H)> = <conv_transpose2d(gy, H), x>
     TensorT<T> dx, dgy;
     if (c.needs[0])
