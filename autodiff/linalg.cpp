@@ -62,23 +62,47 @@ AE_MULTIVERSION void add_parts(const std::vector<T*>& parts, std::size_t r0, std
 }  // namespace
 
 // Split over the library's threads by rows of C (rows of op(A)) when it has 64 or more, else by its columns
-// (columns of op(B)) when it has 256 or more (also when B is transposed and C has 3 times more columns than rows,
-// as a linear layer's x·Wᵀ with more outputs than the batch has rows: each thread then packs half of W rather
-// than all of it), or by the sum itself: each thread sums its share of k into its own copy of C and the copies are
-// added in order, each thread adding up its share of C's rows. The sum is split for Aᵀ·B (a weight gradient, k
-// running over the batch) when that moves less between the threads than a split by rows, whose threads each read
-// every batch row of A and B where ops split by batch rows left half of them in the other thread's cache; and for
-// a small C with a long sum. Why: docs/PERFORMANCE.md, "Threads" and "Two CPUs that move apart".
+// (columns of op(B)) when it has 256 or more, or by the sum itself: each thread sums its share of k into its own
+// copy of C and the copies are added in order, each thread adding up its share of C's rows. The choice counts
+// the floats a thread reads that another thread wrote (ops split by batch rows leave half of every activation in
+// the other thread's cache; Adam's thread t writes the t-th share of a weight's rows, cut at multiples of 16, as
+// these splits cut them), and splits another way where a split by rows moves more:
+//   Aᵀ·B, a weight gradient with k running over the batch: the sum, when k/2·(m/2 + n) > m/2·n (split by rows,
+//     each thread reads every batch row of A and B; split sum, the other copies of its rows of C);
+//   x·Wᵀ (B = W, [n, k]): the columns, so that each thread reads only the rows of W its Adam updates, when
+//     m/2·(k + n) < n·k (all of x and, for the next op, half of its rows of C, against the other thread's half of
+//     W, which crosses twice: read after that thread's Adam wrote it, and taken back when it writes it again);
+//     also when C has 3 times more columns than rows;
+//   G·W (B = W, [k, n]): the sum over W's rows, same reason, when m/4·(k + 2n) is at most half of n·k (its columns
+//     of G and the other copy of its rows of C; the copies cost a write and an add besides);
+//   and a small C with a long sum: the sum.
+// Why: docs/PERFORMANCE.md, "Threads" and "Two CPUs that move apart".
 // Every element of C is still single-threaded dot products in a fixed order, though not always rounded
 // the same across thread counts: OpenBLAS computes the rows and columns of a block that do not fill a micro-tile
 // with an edge kernel whose multiply-adds run in another order, so a row's last bit can depend on where the split
 // puts it, and a split sum adds its parts in another order (differences of ~1e-7 relative between thread counts;
 // one thread count always gives the same bits). Small products are not split. With row_init (n values), C
 // starts as that row repeated (the linear layer's bias) and the product is accumulated onto it.
+namespace {
+constexpr std::size_t kRowAlign = 8, kColAlign = 16, kMinSplitK = 2048;
+}
+
+Split split_for(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, std::size_t threads) {
+  constexpr std::size_t kMinWork = 1 << 18;
+  if (m * n * k < kMinWork || threads <= 1) return Split::none;
+  const std::size_t split = 2 * kColAlign * threads;  // the least k or n a split sum or split columns need
+  const bool batch_sum = ta && !tb && k >= split && k * (m + 2 * n) > 2 * m * n;
+  const bool weight_sum = !ta && !tb && k >= split && m * (k + 2 * n) <= 2 * n * k;
+  const bool weight_columns = tb && n >= split && ((!ta && m * (k + n) < 2 * n * k) || (n >= 3 * m && n >= 16 * kColAlign));
+  if (batch_sum || weight_sum) return Split::sum;
+  if (!weight_columns && m >= 8 * kRowAlign) return Split::rows;
+  if (weight_columns || n >= 16 * kColAlign || k < 2 * kMinSplitK) return Split::columns;
+  return Split::sum;
+}
+
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row_init) {
-  constexpr std::size_t kMinWork = 1 << 18, kRowAlign = 8, kColAlign = 16, kMinSplitK = 2048;
   auto block = [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
     if (row_init)
       for (std::size_t r = r0; r < r1; ++r) std::copy(row_init + c0, row_init + c1, c + r * ldc + c0);
@@ -92,17 +116,16 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
          row_init ? T(1) : beta, c + r0 * ldc + c0, ldc);
   };
   const std::size_t threads = static_cast<std::size_t>(num_threads());
-  if (m * n * k < kMinWork || threads == 1) return block(0, m, 0, n);
-  // Floats a thread reads that the other threads wrote: split by rows, half of A's and all of B's batch rows
-  // (k/2·(m/2 + n) with two threads); split sum, the other copies of its rows of C (m/2·n).
-  const bool batch_sum = ta && !tb && k >= 2 * kColAlign * threads && k * (m + 2 * n) > 2 * m * n;
-  const bool wide_times_weights = tb && n >= 3 * m && n >= 16 * kColAlign;  // x·Wᵀ with W much taller than x
-  if (!batch_sum && m >= 8 * kRowAlign && !wide_times_weights)
-    return parallel_for(m, kRowAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kRowAlign);
-  if (!batch_sum && (n >= 16 * kColAlign || k < 2 * kMinSplitK))
-    return parallel_for(n, kColAlign, [&](std::size_t c0, std::size_t c1) { block(0, m, c0, c1); }, kColAlign);
+  switch (split_for(ta, tb, m, n, k, threads)) {
+    case Split::none: return block(0, m, 0, n);
+    case Split::rows:
+      return parallel_for(m, kRowAlign, [&](std::size_t r0, std::size_t r1) { block(r0, r1, 0, n); }, kRowAlign);
+    case Split::columns:
+      return parallel_for(n, kColAlign, [&](std::size_t c0, std::size_t c1) { block(0, m, c0, c1); }, kColAlign);
+    case Split::sum: break;
+  }
   // split the sum: part p covers k in [p·step, (p+1)·step)
-  const std::size_t parts = batch_sum ? threads : std::min(threads, k / kMinSplitK);
+  const std::size_t parts = threads;
   const std::size_t step = ((k + parts - 1) / parts + kColAlign - 1) / kColAlign * kColAlign;
   T* const copies = part_buffer<T>(parts * m * n);
   std::vector<T*> partial(parts);
@@ -117,7 +140,8 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
         std::fill(out, out + m * n, T(0));
     }
   });
-  // each thread adds up the rows of C its share of Adam's rows will update (cut at multiples of 16 rows)
+  // each thread adds up its share of C's rows, cut at multiples of 16 rows (a weight gradient: the rows its share of
+  // Adam will update)
   parallel_for(m, 16, [&](std::size_t r0, std::size_t r1) { add_parts(partial, r0, r1, n, beta, c, ldc, row_init); }, 16);
 }
 template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
