@@ -76,7 +76,7 @@ AE_MULTIVERSION void add_parts(const std::vector<T*>& parts, std::size_t r0, std
 //   G·W (B = W, [k, n]): the sum over W's rows, same reason, when m/4·(k + 2n) is at most half of n·k (its columns
 //     of G and the other copy of its rows of C; the copies cost a write and an add besides);
 //   and a small C with a long sum: the sum.
-// Why: docs/PERFORMANCE.md, "Threads" and "Two CPUs that move apart".
+// Why: docs/PERFORMANCE.md, "Threads", "Two CPUs that move apart" and "Each thread its own rows of W".
 // Every element of C is still single-threaded dot products in a fixed order, though not always rounded
 // the same across thread counts: OpenBLAS computes the rows and columns of a block that do not fill a micro-tile
 // with an edge kernel whose multiply-adds run in another order, so a row's last bit can depend on where the split
