@@ -3,6 +3,8 @@
 // deterministic for a given seed and thread count.
 #define BOOST_TEST_MODULE parallel
 #include <atomic>
+#include <functional>
+#include <utility>
 #include <stdexcept>
 #include <thread>
 
@@ -44,6 +46,44 @@ float max_rel_diff(const ad::Tensor& a, const ad::Tensor& b) {
     scale = std::max(scale, std::abs(a.data()[i]));
   }
   return diff / std::max(scale, 1e-30f);
+}
+
+// Runs `run` on one thread, then on 2, 3 and 4: each result equal to one thread's (< 1e-6 relative) and the same
+// bits when repeated. Returns one thread's results.
+std::vector<ad::Tensor> check_against_one_thread(const std::function<std::vector<ad::Tensor>()>& run) {
+  std::vector<ad::Tensor> one;
+  {
+    Threads t(1);
+    one = run();
+  }
+  for (const int threads : {2, 3, 4}) {
+    Threads t(threads);
+    const std::vector<ad::Tensor> many = run(), again = run();
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      BOOST_TEST(max_rel_diff(one[i], many[i]) < 1e-6f, "product " << i << ", " << threads << " threads");
+      BOOST_TEST(bit_identical(many[i], again[i]), "product " << i << " repeated, " << threads << " threads");
+    }
+  }
+  return one;
+}
+
+// The raw kernel on two threads, C = 0.5·op(A)·B + 2·C and C = row + op(A)·B, against `product` = op(A)·B [m, n]
+// computed on one thread: the worst differences relative to max(1, |expected|) of the two.
+std::pair<double, double> raw_kernel_error(bool ta, std::size_t k, const ad::Tensor& a, const ad::Tensor& b,
+                                           const ad::Tensor& product, std::uint64_t seed) {
+  Threads t(2);
+  const std::size_t m = product.size(0), n = product.size(1);
+  const ad::Tensor c0 = random_float({m, n}, seed), row = random_float({n}, seed + 1);
+  std::vector<float> c(c0.data(), c0.data() + m * n), with_row(m * n);
+  ad::blas::gemm<float>(ta, false, m, n, k, 0.5f, a.data(), a.size(1), b.data(), n, 2.f, c.data(), n);
+  ad::blas::gemm<float>(ta, false, m, n, k, 1.f, a.data(), a.size(1), b.data(), n, 0.f, with_row.data(), n, row.data());
+  double worst = 0, worst_row = 0;
+  for (std::size_t i = 0; i < m * n; ++i) {
+    const double p = product.data()[i], want = 0.5 * p + 2.0 * c0.data()[i], want_row = p + row.data()[i % n];
+    worst = std::max(worst, std::abs(c[i] - want) / std::max(1.0, std::abs(want)));
+    worst_row = std::max(worst_row, std::abs(with_row[i] - want_row) / std::max(1.0, std::abs(want_row)));
+  }
+  return {worst, worst_row};
 }
 }  // namespace
 
@@ -389,37 +429,13 @@ BOOST_AUTO_TEST_CASE(weight_gradients_split_by_the_batch_match_the_single_thread
   const ad::Tensor g = random_float({512, 256}, 30), x = random_float({512, 300}, 31);
   const ad::Tensor g3 = random_float({500, 64}, 32), x3 = random_float({500, 784}, 33);
   const ad::Tensor a4 = random_float({129, 40}, 34), b4 = random_float({129, 60}, 35);
-  auto run = [&] {
+  const std::vector<ad::Tensor> one = check_against_one_thread([&] {
     return std::vector<ad::Tensor>{ad::matmul(g, x, true, false), ad::matmul(g3, x3, true, false),
                                    ad::matmul(a4, b4, true, false)};
-  };
-  std::vector<ad::Tensor> one;
-  {
-    Threads t(1);
-    one = run();
-  }
-  for (const int threads : {2, 3, 4}) {
-    Threads t(threads);
-    const std::vector<ad::Tensor> many = run(), again = run();
-    for (std::size_t i = 0; i < one.size(); ++i) {
-      BOOST_TEST(max_rel_diff(one[i], many[i]) < 1e-6f, "product " << i << ", " << threads << " threads");
-      BOOST_TEST(bit_identical(many[i], again[i]), "product " << i << " repeated, " << threads << " threads");
-    }
-  }
-  // through the raw kernel: C = alpha·Aᵀ·B + beta·C, and C = row + Aᵀ·B, split by the batch on two threads
-  Threads t(2);
-  const std::size_t m = 256, n = 300, k = 512;
-  const ad::Tensor c0 = random_float({m, n}, 36), row = random_float({n}, 37);
-  std::vector<float> c(c0.data(), c0.data() + m * n), with_row(m * n);
-  ad::blas::gemm<float>(true, false, m, n, k, 0.5f, g.data(), m, x.data(), n, 2.f, c.data(), n);
-  ad::blas::gemm<float>(true, false, m, n, k, 1.f, g.data(), m, x.data(), n, 0.f, with_row.data(), n, row.data());
-  const ad::Tensor product = one[0];
-  double worst = 0, worst_row = 0;
-  for (std::size_t i = 0; i < m * n; ++i) {
-    const double p = product.data()[i], want = 0.5 * p + 2.0 * c0.data()[i], want_row = p + row.data()[i % n];
-    worst = std::max(worst, std::abs(c[i] - want) / std::max(1.0, std::abs(want)));
-    worst_row = std::max(worst_row, std::abs(with_row[i] - want_row) / std::max(1.0, std::abs(want_row)));
-  }
+  });
+  // through the raw kernel, with alpha and beta and with a bias row, split by the batch on two threads
+  BOOST_TEST((ad::blas::split_for(true, false, 256, 300, 512, 2) == ad::blas::Split::sum));
+  const auto [worst, worst_row] = raw_kernel_error(true, 512, g, x, one[0], 36);
   BOOST_TEST(worst < 1e-5);
   BOOST_TEST(worst_row < 1e-5);
 }
@@ -442,44 +458,18 @@ BOOST_AUTO_TEST_CASE(products_with_a_weight_split_so_each_thread_reads_its_own_r
   BOOST_TEST((split_for(false, false, 32, 64, 64, 2) == Split::none));    // too small to split
   BOOST_TEST((split_for(false, true, 128, 256, 784, 1) == Split::none));  // one thread
 
-  // Both splits give the single-threaded numbers (< 1e-6 relative), the same bits when repeated, on 2, 3 and 4
-  // threads: x·Wᵀ by columns, G·W by its sum (k = 784 in parts of 400, 272 and 208 rows of W), and G·W with
-  // k = 100 on four threads (parts of 32 rows: the last one has 4).
+  // Both splits give the single-threaded numbers on 2, 3 and 4 threads: x·Wᵀ by columns, G·W by its sum (k = 784
+  // in parts of 400, 272 and 208 rows of W), and G·W with k = 100 on three threads (parts of 48 rows, the last 4).
+  BOOST_TEST((split_for(false, false, 40, 1000, 100, 3) == Split::sum));
   const ad::Tensor x = random_float({128, 784}, 40), w = random_float({256, 784}, 41), b = random_float({256}, 42);
   const ad::Tensor g = random_float({128, 784}, 43), w4 = random_float({784, 256}, 44);
   const ad::Tensor g5 = random_float({40, 100}, 45), w5 = random_float({100, 1000}, 46);
-  auto run = [&] {
+  const std::vector<ad::Tensor> one = check_against_one_thread([&] {
     return std::vector<ad::Tensor>{ad::linear(x, w, b), ad::matmul(g, w4), ad::matmul(g5, w5)};
-  };
-  std::vector<ad::Tensor> one;
-  {
-    Threads t(1);
-    one = run();
-  }
-  for (const int threads : {2, 3, 4}) {
-    Threads t(threads);
-    const std::vector<ad::Tensor> many = run(), again = run();
-    for (std::size_t i = 0; i < one.size(); ++i) {
-      BOOST_TEST(max_rel_diff(one[i], many[i]) < 1e-6f, "product " << i << ", " << threads << " threads");
-      BOOST_TEST(bit_identical(many[i], again[i]), "product " << i << " repeated, " << threads << " threads");
-    }
-  }
-  // through the raw kernel, split by the sum on two threads: C = alpha·G·W + beta·C, and C = row + G·W
-  Threads t(2);
-  const std::size_t m = 128, n = 256, k = 784;
-  BOOST_TEST((split_for(false, false, m, n, k, 2) == Split::sum));
-  const ad::Tensor c0 = random_float({m, n}, 47), row = random_float({n}, 48);
-  std::vector<float> c(c0.data(), c0.data() + m * n), with_row(m * n);
-  ad::blas::gemm<float>(false, false, m, n, k, 0.5f, g.data(), k, w4.data(), n, 2.f, c.data(), n);
-  ad::blas::gemm<float>(false, false, m, n, k, 1.f, g.data(), k, w4.data(), n, 0.f, with_row.data(), n, row.data());
-  const ad::Tensor product = one[1];
-  double worst = 0, worst_row = 0;
-  for (std::size_t i = 0; i < m * n; ++i) {
-    const double p = product.data()[i], want = 0.5 * p + 2.0 * c0.data()[i], want_row = p + row.data()[i % n];
-    worst = std::max(worst, std::abs(c[i] - want) / std::max(1.0, std::abs(want)));
-    worst_row = std::max(worst_row, std::abs(with_row[i] - want_row) / std::max(1.0, std::abs(want_row)));
-  }
-  BOOST_TEST(worst < 2e-4);  // sums of 784 terms of about ±10 in another order
+  });
+  // through the raw kernel, split by the sum on two threads
+  const auto [worst, worst_row] = raw_kernel_error(false, 784, g, w4, one[1], 47);
+  BOOST_TEST(worst < 2e-4);  // sums of 784 products of normal numbers (about ±28) in another order
   BOOST_TEST(worst_row < 2e-4);
 }
 
